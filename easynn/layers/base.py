@@ -1,0 +1,460 @@
+"""The Layer: Keras's layer contract on top of ``torch.nn.Module``.
+
+Who owns what:
+    * ``__init__`` stores the constructor arguments (and nothing that needs the input size);
+    * ``build(input_shape)`` creates the weights, once, on the first call, with the real shape;
+    * ``call(inputs, training=None)`` computes; ``training`` is filled in from the module's
+      train/eval mode when the caller leaves it out;
+    * ``get_config()`` returns the constructor arguments, so ``cls.from_config(config)``
+      makes an equal, unbuilt layer.
+
+A ``Layer`` is a real ``torch.nn.Module``: it can live inside any PyTorch model, its weights are
+``nn.Parameter`` (trainable) or buffers (non-trainable), and ``.to(device)`` moves them.
+
+Example:
+    >>> import torch
+    >>> class Scale(Layer):
+    ...     def build(self, input_shape):
+    ...         self.gain = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+    ...     def call(self, inputs):
+    ...         return inputs * self.gain
+    >>> layer = Scale()
+    >>> layer(torch.ones(2, 3)).shape
+    torch.Size([2, 3])
+    >>> [tuple(w.shape) for w in layer.weights]
+    [(3,)]
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import re
+import warnings
+from typing import Any, Iterable
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["Layer", "unique_name", "to_snake_case"]
+
+_NAME_COUNTS: collections.Counter = collections.Counter()
+
+
+def to_snake_case(name: str) -> str:
+    """``"MaxPooling2D"`` -> ``"max_pooling2d"``, the way Keras names layers."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base: str) -> str:
+    """Return ``base``, then ``base_1``, ``base_2``, ... on later calls (Keras's naming)."""
+    count = _NAME_COUNTS[base]
+    _NAME_COUNTS[base] += 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def _resolve_dtype(dtype: Any) -> torch.dtype | None:
+    if dtype is None or isinstance(dtype, torch.dtype):
+        return dtype
+    if isinstance(dtype, str):
+        name = dtype.split("mixed_")[-1]
+        found = getattr(torch, name, None)
+        if isinstance(found, torch.dtype):
+            return found
+    raise ValueError(
+        f"`dtype` must be a torch.dtype or a name such as 'float32'. Received: dtype={dtype!r}"
+    )
+
+
+def _is_symbolic(value: Any) -> bool:
+    from easynn.layers.symbolic import SymbolicTensor
+
+    if isinstance(value, SymbolicTensor):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(v, SymbolicTensor) for v in value)
+    return False
+
+
+def _first_tensor(value: Any) -> torch.Tensor | None:
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found = _first_tensor(item)
+            if found is not None:
+                return found
+    if isinstance(value, dict):
+        return _first_tensor(list(value.values()))
+    return None
+
+
+def _shape_of(value: Any):
+    if isinstance(value, torch.Tensor):
+        return tuple(value.shape)
+    if isinstance(value, (list, tuple)):
+        return [_shape_of(v) for v in value]
+    return None
+
+
+class Layer(nn.Module):
+    """Base class of every easynn layer (and model).
+
+    Args:
+        name: the layer's name; unique by default (``dense``, ``dense_1``, ...).
+        trainable: whether the layer's weights are updated by training.
+        dtype: dtype of the weights (``"float32"`` by default, torch's default dtype).
+        activity_regularizer: a regularizer applied to the layer's output; its value, divided by
+            the batch size as Keras does, joins the training loss.
+        input_shape: Keras's legacy way to give the input shape (without the batch axis) to the
+            first layer of a ``Sequential``.
+        input_dim: legacy shorthand for ``input_shape=(input_dim,)``.
+
+    Subclasses override ``build`` and ``call``; see the module docstring.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        trainable: bool = True,
+        dtype: Any = None,
+        activity_regularizer: Any = None,
+        input_shape: Iterable[int] | None = None,
+        input_dim: int | None = None,
+        batch_input_shape: Iterable[int] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__()
+        if kwargs:
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"`name` must be a string. Received: name={name!r}")
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self.dtype = _resolve_dtype(dtype)
+        self.built = False
+        self._trainable = bool(trainable)
+        self._losses: list[torch.Tensor] = []
+        self._weight_regularizers: list[tuple[str, Any]] = []
+        self._build_device: torch.device | None = None
+        self._build_input_shape = None
+        from easynn import regularizers
+
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._call_takes_training = "training" in inspect.signature(self.call).parameters
+        # Keras 2 spellings: the first layer of a Sequential may carry its input shape.
+        if input_dim is not None:
+            warnings.warn(
+                "`input_dim` is a Keras 2 argument; pass `input_shape=(input_dim,)` or start the "
+                "model with `easynn.Input(shape=...)` instead.",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            input_shape = (int(input_dim),)
+        if batch_input_shape is not None:
+            input_shape = tuple(batch_input_shape)[1:]
+        self._declared_input_shape = tuple(input_shape) if input_shape is not None else None
+
+    # ------------------------------------------------------------------ the contract
+    def build(self, input_shape) -> None:
+        """Create the layer's weights. ``input_shape`` includes the batch axis."""
+
+    def call(self, inputs, *args, **kwargs):
+        """The layer's computation. Subclasses must override it."""
+        raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for ``input_shape``; by default found by running the layer on zeros."""
+        from easynn.layers.symbolic import infer_output_shape
+
+        return infer_output_shape(self, input_shape)
+
+    def get_config(self) -> dict:
+        """The constructor arguments of this layer, as plain Python values."""
+        config = {"name": self.name, "trainable": self.trainable}
+        if self.dtype is not None:
+            config["dtype"] = str(self.dtype).replace("torch.", "")
+        if self.activity_regularizer is not None:
+            from easynn import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        """Make a new (unbuilt) layer from the output of ``get_config()``."""
+        return cls(**config)
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, *args, **kwargs):
+        if args and _is_symbolic(args[0]):
+            from easynn.layers.symbolic import call_symbolically
+
+            return call_symbolically(self, args, kwargs)
+        if not self.built:
+            self._build_on(args[0] if args else kwargs.get("inputs"))
+        return super().__call__(*args, **kwargs)
+
+    def forward(self, inputs, *args, **kwargs):
+        if self._call_takes_training and kwargs.get("training") is None:
+            kwargs["training"] = self.training
+        elif not self._call_takes_training:
+            kwargs.pop("training", None)
+        outputs = self.call(inputs, *args, **kwargs)
+        if self.activity_regularizer is not None:
+            batch = max(int(outputs.shape[0]), 1) if outputs.dim() else 1
+            self.add_loss(self.activity_regularizer(outputs) / batch)
+        return outputs
+
+    def _build_on(self, inputs) -> None:
+        """Build from a real input (tensor or list of tensors) on that input's device."""
+        tensor = _first_tensor(inputs)
+        if tensor is not None:
+            self._build_device = tensor.device
+        shape = _shape_of(inputs)
+        self._build_input_shape = shape
+        self.build(shape)
+        self.built = True
+
+    def build_from_shape(self, input_shape, device: Any = None) -> None:
+        """Build the layer for inputs of ``input_shape`` (batch axis included) on ``device``."""
+        if not self.built:
+            self._build_device = torch.device(device) if device is not None else None
+            self._build_input_shape = input_shape
+            self.build(input_shape)
+            self.built = True
+
+    # ------------------------------------------------------------------ weights
+    def add_weight(
+        self,
+        shape: Iterable[int] = (),
+        initializer: Any = "glorot_uniform",
+        trainable: bool = True,
+        regularizer: Any = None,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> torch.Tensor:
+        """Create, register and return a weight.
+
+        Args:
+            shape: the weight's shape.
+            initializer: a name (``"glorot_uniform"``, ``"zeros"``, ...), an initializer object
+                or a callable ``fn(shape, dtype=None, device=None)``.
+            trainable: trainable weights are ``nn.Parameter``; others are buffers (moved and
+                saved with the layer, never touched by the optimizer).
+            regularizer: a regularizer (``"l2"``, ``easynn.regularizers.l2(1e-4)``, ...) whose
+                penalty joins the training loss.
+            name: attribute name; ``weight``, ``weight_1``, ... by default.
+            dtype: the weight's dtype; the layer's dtype by default.
+
+        Returns:
+            The new ``nn.Parameter`` (or buffer tensor).
+        """
+        from easynn import initializers, regularizers
+
+        shape = tuple(int(s) for s in shape)
+        if any(s < 0 for s in shape):
+            raise ValueError(f"Weight shapes must be non-negative. Received: shape={shape}")
+        if name is None:
+            name = "weight"
+            index = 1
+            while hasattr(self, name):
+                name = f"weight_{index}"
+                index += 1
+        dtype = _resolve_dtype(dtype) or self.dtype or torch.get_default_dtype()
+        init = initializers.get(initializer)
+        with torch.no_grad():
+            value = init(shape, dtype=dtype, device=self._build_device)
+        value = torch.as_tensor(value, dtype=dtype, device=self._build_device)
+        if trainable:
+            weight = nn.Parameter(value, requires_grad=self.trainable)
+            self.register_parameter(name, weight)
+        else:
+            self.register_buffer(name, value)
+            weight = value
+        regularizer = regularizers.get(regularizer)
+        if regularizer is not None:
+            self._weight_regularizers.append((name, regularizer))
+        return weight
+
+    def _own_weights(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        trainable = [p for p in self._parameters.values() if p is not None]
+        non_trainable = [
+            b
+            for name, b in self._buffers.items()
+            if b is not None
+            and name not in self._non_persistent_buffers_set
+            and (b.is_floating_point() or b.is_complex())
+        ]
+        return trainable, non_trainable
+
+    def _weight_lists(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """(trainable, non_trainable) weights in Keras's order: own, then sublayers."""
+        own_trainable, own_non_trainable = self._own_weights()
+        trainable = own_trainable if self.trainable else []
+        non_trainable = own_non_trainable + ([] if self.trainable else own_trainable)
+        for child in self.children():
+            if isinstance(child, Layer):
+                sub_t, sub_nt = child._weight_lists()
+            else:  # a plain torch module inside an easynn layer
+                sub_t = [p for p in child.parameters() if p.requires_grad]
+                sub_nt = [p for p in child.parameters() if not p.requires_grad]
+                sub_nt += [b for b in child.buffers() if b.is_floating_point()]
+            if not self.trainable:
+                sub_nt, sub_t = sub_t + sub_nt, []
+            trainable += sub_t
+            non_trainable += sub_nt
+        return trainable, non_trainable
+
+    @property
+    def trainable_weights(self) -> list[torch.Tensor]:
+        """The weights the optimizer updates."""
+        return self._weight_lists()[0]
+
+    @property
+    def non_trainable_weights(self) -> list[torch.Tensor]:
+        """Weights that training leaves alone (frozen ones, moving statistics)."""
+        return self._weight_lists()[1]
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        """All weights, in Keras's order: each layer's own, then its sublayers', depth first."""
+        out: list[torch.Tensor] = []
+        own_t, own_nt = self._own_weights()
+        out += own_t + own_nt
+        for child in self.children():
+            if isinstance(child, Layer):
+                out += child.weights
+            else:
+                out += list(child.parameters())
+                out += [b for b in child.buffers() if b.is_floating_point()]
+        return out
+
+    @property
+    def trainable(self) -> bool:
+        """Whether training updates this layer's weights. Settable: freezing works in fit."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for module in self.modules():
+            if isinstance(module, Layer) and module is not self:
+                module._trainable = bool(value)
+        for param in self.parameters():
+            param.requires_grad_(bool(value))
+
+    def count_params(self) -> int:
+        """Total number of scalars in the layer's weights."""
+        if not self.built and not self.weights:
+            raise ValueError(
+                f"You tried to call count_params() on layer '{self.name}', but the layer isn't "
+                "built. Call it on data first, or build it with an input shape."
+            )
+        return int(sum(w.numel() for w in self.weights))
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The weights as NumPy arrays, in Keras's order and layout (Dense kernel: (in, out))."""
+        return [self._export_weight(w) for w in self.weights]
+
+    def set_weights(self, weights: list) -> None:
+        """Set the weights from NumPy arrays in the order and layout of ``get_weights()``.
+
+        Raises:
+            ValueError: if the number of arrays or any shape differs; nothing is changed then.
+        """
+        targets = self.weights
+        weights = list(weights)
+        if len(weights) != len(targets):
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(targets)} weight arrays, "
+                f"but received {len(weights)}."
+            )
+        values = []
+        for index, (target, value) in enumerate(zip(targets, weights)):
+            value = torch.as_tensor(np.asarray(value))
+            expected = tuple(self._export_weight(target).shape)
+            if tuple(value.shape) != expected:
+                raise ValueError(
+                    f"Weight {index} of layer '{self.name}' has shape {expected}, "
+                    f"but the array given has shape {tuple(value.shape)}."
+                )
+            values.append(value)
+        with torch.no_grad():
+            for target, value in zip(targets, values):
+                target.copy_(self._import_weight(target, value))
+
+    def _owner_of(self, weight: torch.Tensor) -> "Layer":
+        for module in self.modules():
+            if isinstance(module, Layer):
+                own_t, own_nt = module._own_weights()
+                if any(weight is w for w in own_t + own_nt):
+                    return module
+        return self
+
+    def _export_weight(self, weight: torch.Tensor) -> np.ndarray:
+        owner = self._owner_of(weight)
+        return owner.keras_layout(weight.detach()).cpu().numpy()
+
+    def _import_weight(self, weight: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        owner = self._owner_of(weight)
+        return owner.torch_layout(weight, value.to(dtype=weight.dtype, device=weight.device))
+
+    def keras_layout(self, weight: torch.Tensor) -> torch.Tensor:
+        """Map a stored weight to Keras's layout (identity unless a layer stores it otherwise)."""
+        return weight
+
+    def torch_layout(self, weight: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        """Inverse of ``keras_layout``: a Keras-layout value for the stored ``weight``."""
+        return value
+
+    # ------------------------------------------------------------------ losses
+    def add_loss(self, loss: torch.Tensor) -> None:
+        """Add a loss term (e.g. activity regularization) computed during the forward pass."""
+        self._losses.append(loss)
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Losses added during the last forward pass plus the weight regularization penalties."""
+        out: list[torch.Tensor] = []
+        for module in self.modules():
+            if isinstance(module, Layer):
+                out += module._losses
+                for name, regularizer in module._weight_regularizers:
+                    out.append(regularizer(getattr(module, name)))
+        return out
+
+    def _clear_losses(self) -> None:
+        for module in self.modules():
+            if isinstance(module, Layer) and module._losses:
+                module._losses = []
+
+    def _has_loss_terms(self) -> bool:
+        return any(
+            isinstance(m, Layer) and (m._weight_regularizers or m.activity_regularizer is not None)
+            for m in self.modules()
+        )
+
+    # ------------------------------------------------------------------ final activation
+    def final_activation(self) -> str | None:
+        """``"softmax"`` or ``"sigmoid"`` when this layer ends in one (used for the fused loss)."""
+        return None
+
+    def call_logits(self, inputs):
+        """The output before the final activation named by ``final_activation()``."""
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"
+
+    def __repr__(self) -> str:  # keep torch's tree, but lead with the Keras name
+        return super().__repr__()
+
+    def _warn_legacy(self, old: str, new: str) -> None:
+        warnings.warn(
+            f"`{old}` is a Keras 2 argument; use `{new}` instead.", DeprecationWarning, stacklevel=3
+        )
