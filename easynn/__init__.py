@@ -1,0 +1,33 @@
+"""easynn: Keras's API for building and training networks, running on PyTorch.
+
+``import easynn as keras`` runs the usual Keras script::
+
+    model = keras.Sequential([keras.Input(shape=(784,)),
+                              keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=5, batch_size=32)
+"""
+
+from easynn import activations, callbacks, initializers, layers, losses, metrics, mixed_precision, models
+from easynn import optimizers, regularizers, utils
+from easynn.layers import Input
+from easynn.models import Model, Sequential, load_model
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "activations", "callbacks", "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
+    "optimizers", "regularizers", "utils", "Input", "Model", "Sequential", "load_model", "__version__",
+]
+
+_LAZY = ("datasets", "saving", "distribute", "plot")
+
+
+def __getattr__(name: str):
+    # Heavier or optional parts load on first use: easynn.datasets, easynn.plot, ...
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"easynn.{name}")
+    raise AttributeError(f"module 'easynn' has no attribute {name!r}")

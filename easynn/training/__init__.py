@@ -1,0 +1,1 @@
+"""The training machinery: data adapters, the step/epoch loop and progress display."""

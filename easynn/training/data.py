@@ -1,0 +1,282 @@
+"""Turn whatever the user passed to fit/evaluate/predict into device batches.
+
+This module knows nothing about models. Two paths:
+
+* **In-memory data** (NumPy arrays, tensors, lists) take the fast path: converted to tensors
+  once, moved to the device once per ``fit``, then each epoch draws one permutation and slices
+  whole batches with it: no per-sample Python and no collation.
+* **A torch ``Dataset`` or ``DataLoader``** yielding ``(x, y)`` or ``(x, y, sample_weight)`` is
+  iterated as given; each batch is moved to the device (``non_blocking`` from pinned memory).
+
+In a distributed run each process gets a disjoint, strided shard of the epoch's permutation
+(``perm[rank::world_size]``); the permutation comes from a seed shared by all processes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+__all__ = ["to_tensor", "ArrayBatches", "LoaderBatches", "adapt", "split_validation", "tree_map", "num_samples"]
+
+
+def tree_map(fn, value):
+    """Apply ``fn`` to every tensor in a tensor / list / tuple / dict structure."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(tree_map(fn, v) for v in value)
+    if isinstance(value, dict):
+        return {k: tree_map(fn, v) for k, v in value.items()}
+    if value is None:
+        return None
+    return fn(value)
+
+
+def _leaves(value) -> list:
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _leaves(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _leaves(v)]
+    return [] if value is None else [value]
+
+
+def to_tensor(value: Any, name: str = "x") -> torch.Tensor:
+    """Convert an array-like to a tensor: float64 becomes float32, integers stay integers.
+
+    Raises:
+        TypeError: for values that are not numbers (strings, objects, ragged lists).
+    """
+    if isinstance(value, torch.Tensor):
+        tensor = value
+    else:
+        try:
+            array = np.asarray(value)
+        except ValueError as error:
+            raise ValueError(f"`{name}` could not be converted to an array: {error}") from None
+        if array.dtype == object or array.dtype.kind in "USV":
+            raise TypeError(
+                f"`{name}` must hold numbers (a NumPy array, tensor or nested list of numbers). "
+                f"Received an array of dtype {array.dtype}."
+            )
+        tensor = torch.from_numpy(np.ascontiguousarray(array))
+    if tensor.dtype == torch.float64:
+        tensor = tensor.float()
+    elif tensor.dtype == torch.bool:
+        tensor = tensor.float()
+    return tensor
+
+
+def _convert(value: Any, name: str):
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)) and value and all(
+        isinstance(v, (np.ndarray, torch.Tensor)) for v in value
+    ):
+        return [to_tensor(v, f"{name}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: to_tensor(v, f"{name}[{k!r}]") for k, v in value.items()}
+    return to_tensor(value, name)
+
+
+def num_samples(value) -> int:
+    leaves = _leaves(value)
+    return int(leaves[0].shape[0]) if leaves and leaves[0].dim() > 0 else 0
+
+
+def _check_lengths(x, y, sample_weight) -> int:
+    counts = {}
+    for label, value in (("x", x), ("y", y), ("sample_weight", sample_weight)):
+        for leaf in _leaves(value):
+            if leaf.dim() == 0:
+                raise ValueError(f"`{label}` must have a batch axis; received a scalar.")
+            counts.setdefault(label, set()).add(int(leaf.shape[0]))
+    for label, sizes in counts.items():
+        if len(sizes) > 1:
+            raise ValueError(f"All arrays in `{label}` must have the same number of samples. Received sizes {sorted(sizes)}.")
+    n = next(iter(counts["x"]))
+    if n == 0:
+        raise ValueError("`x` is empty: fit, evaluate and predict need at least one sample.")
+    for label in ("y", "sample_weight"):
+        if label in counts:
+            m = next(iter(counts[label]))
+            if m != n:
+                raise ValueError(f"x has {n} samples but {label} has {m}. They must have the same first dimension.")
+    return n
+
+
+def _check_finite(value, label: str) -> None:
+    for leaf in _leaves(value):
+        if leaf.is_floating_point() and not bool(torch.isfinite(leaf).all()):
+            bad = int((~torch.isfinite(leaf)).sum())
+            raise ValueError(
+                f"`{label}` contains {bad} NaN or infinite value(s). Clean or impute the data before training."
+            )
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return int(value)
+
+
+class ArrayBatches:
+    """In-memory data as device batches: the fast path.
+
+    Args:
+        x, y, sample_weight: tensors (or lists/dicts of tensors for several inputs/outputs).
+        batch_size: samples per batch (per process in a distributed run).
+        shuffle: draw a new permutation every epoch.
+        device: where batches live; the data are moved there once.
+        rank, world_size: this process's shard of every epoch.
+        seed: base seed of the per-epoch permutation (shared by all processes).
+    """
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size: int = 32, shuffle: bool = True,
+                 device: torch.device | str = "cpu", rank: int = 0, world_size: int = 1, seed: int = 0,
+                 pin_memory: bool | None = None):
+        self.batch_size = _positive_int("batch_size", batch_size)
+        self.shuffle = shuffle
+        self.device = torch.device(device)
+        self.rank, self.world_size, self.seed = rank, world_size, seed
+        self.num_samples = _check_lengths(x, y, sample_weight)
+        # Data go to the device once; if they might not fit (CUDA, large), stay pinned on the host.
+        self.on_device = self.device.type == "cpu" or self._fits_on_device(x, y, sample_weight)
+        target = self.device if self.on_device else None
+
+        def place(t: torch.Tensor) -> torch.Tensor:
+            if target is not None:
+                return t.to(target)
+            return t.pin_memory() if torch.cuda.is_available() else t
+
+        self.x = tree_map(place, x)
+        self.y = tree_map(place, y)
+        self.sample_weight = tree_map(place, sample_weight)
+        self.shard_size = len(range(self.rank, self.num_samples, self.world_size))
+
+    def _fits_on_device(self, *values) -> bool:
+        size = sum(t.numel() * t.element_size() for v in values for t in _leaves(v))
+        try:
+            free, _ = torch.cuda.mem_get_info(self.device)
+        except Exception:  # not CUDA, or no memory information
+            return True
+        return size < 0.25 * free
+
+    def __len__(self) -> int:
+        return math.ceil(self.shard_size / self.batch_size)
+
+    def _indices(self, epoch: int) -> torch.Tensor | None:
+        if not self.shuffle and self.world_size == 1:
+            return None
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+            if self.world_size == 1:
+                index_device = self.device if self.on_device else torch.device("cpu")
+                # A device-side permutation avoids a host-to-device copy of the indices.
+                if index_device.type == "cpu":
+                    return torch.randperm(self.num_samples, generator=generator)
+                return torch.randperm(self.num_samples, generator=generator).to(index_device)
+            perm = torch.randperm(self.num_samples, generator=generator)
+        else:
+            perm = torch.arange(self.num_samples)
+        shard = perm[self.rank :: self.world_size]
+        return shard.to(self.device) if self.on_device else shard
+
+    def epoch(self, epoch: int = 0) -> Iterator[tuple]:
+        """Yield ``(x, y, sample_weight)`` batches for one epoch."""
+        indices = self._indices(epoch)
+        for start in range(0, self.shard_size, self.batch_size):
+            if indices is None:
+                pick = slice(start, start + self.batch_size)
+                take = lambda t: t[pick]  # noqa: E731 - a view, no copy
+            else:
+                batch_index = indices[start : start + self.batch_size]
+                take = lambda t: t.index_select(0, batch_index)  # noqa: E731
+            batch = (tree_map(take, self.x), tree_map(take, self.y), tree_map(take, self.sample_weight))
+            if not self.on_device:
+                batch = tree_map(lambda t: t.to(self.device, non_blocking=True), batch)
+            yield batch
+
+
+class LoaderBatches:
+    """A torch ``DataLoader`` (or ``Dataset``, wrapped in one) as device batches."""
+
+    def __init__(self, data, batch_size: int = 32, shuffle: bool = False, device="cpu"):
+        if isinstance(data, DataLoader):
+            self.loader = data
+        else:
+            self.loader = DataLoader(data, batch_size=_positive_int("batch_size", batch_size), shuffle=shuffle,
+                                     pin_memory=torch.device(device).type == "cuda")
+        self.device = torch.device(device)
+        try:
+            self.num_samples = len(self.loader.dataset)
+        except TypeError:
+            self.num_samples = None
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def epoch(self, epoch: int = 0) -> Iterator[tuple]:
+        sampler = getattr(self.loader, "sampler", None)
+        if hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(epoch)
+        for item in self.loader:
+            if isinstance(item, dict):
+                raise TypeError("Dataset items must be (x, y) or (x, y, sample_weight) tuples, not dicts.")
+            if not isinstance(item, (list, tuple)):
+                item = (item,)
+            if len(item) not in (1, 2, 3):
+                raise ValueError(
+                    f"Dataset items must be (x,), (x, y) or (x, y, sample_weight); received {len(item)} elements."
+                )
+            item = tuple(item) + (None,) * (3 - len(item))
+            yield tree_map(lambda t: to_tensor(t).to(self.device, non_blocking=True), item)
+
+
+def is_dataset(x) -> bool:
+    return isinstance(x, (DataLoader, Dataset))
+
+
+def adapt(x, y=None, sample_weight=None, *, batch_size=32, shuffle=True, device="cpu", rank=0,
+          world_size=1, seed=0, check_finite=True):
+    """Return an ``ArrayBatches`` or ``LoaderBatches`` for what the user passed.
+
+    Raises:
+        ValueError: for mismatched lengths, empty data, NaN/inf values or a bad batch_size.
+        TypeError: for data of an unsupported type.
+    """
+    batch_size = _positive_int("batch_size", batch_size)
+    if x is None:
+        raise ValueError("`x` is required: pass arrays, tensors, a torch Dataset or a DataLoader.")
+    if is_dataset(x):
+        if y is not None:
+            raise ValueError("When `x` is a Dataset or DataLoader it must yield (x, y) itself; pass y=None.")
+        return LoaderBatches(x, batch_size=batch_size, shuffle=shuffle, device=device)
+    x, y, sample_weight = _convert(x, "x"), _convert(y, "y"), _convert(sample_weight, "sample_weight")
+    if check_finite:
+        _check_finite(x, "x")
+        _check_finite(y, "y")
+    return ArrayBatches(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, device=device,
+                        rank=rank, world_size=world_size, seed=seed)
+
+
+def split_validation(x, y, sample_weight, fraction: float):
+    """Keras's ``validation_split``: the **last** ``fraction`` of the samples, before shuffling."""
+    if not 0 <= fraction < 1:
+        raise ValueError(f"`validation_split` must be in [0, 1). Received: validation_split={fraction}")
+    if is_dataset(x):
+        raise ValueError("`validation_split` works with arrays only; pass validation_data for a Dataset.")
+    x, y, sample_weight = _convert(x, "x"), _convert(y, "y"), _convert(sample_weight, "sample_weight")
+    n = _check_lengths(x, y, sample_weight)
+    cut = int(n * (1 - fraction))
+    if cut == 0 or cut == n:
+        raise ValueError(
+            f"validation_split={fraction} leaves {'no training' if cut == 0 else 'no validation'} samples "
+            f"out of {n}. Use more data or another split."
+        )
+    head = lambda t: t[:cut]  # noqa: E731
+    tail = lambda t: t[cut:]  # noqa: E731
+    return ((tree_map(head, x), tree_map(head, y), tree_map(head, sample_weight)),
+            (tree_map(tail, x), tree_map(tail, y), tree_map(tail, sample_weight)))

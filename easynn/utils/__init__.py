@@ -1,0 +1,6 @@
+"""Utilities: label encoding and reproducibility."""
+
+from easynn.utils.numerics import to_categorical
+from easynn.utils.seeding import set_random_seed
+
+__all__ = ["to_categorical", "set_random_seed"]
