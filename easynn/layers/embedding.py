@@ -1,0 +1,125 @@
+"""Embedding: integer ids -> dense vectors, by looking rows up in a trainable table.
+
+``output[..., :] = embeddings[inputs[...], :]``: the same as a one-hot vector times a
+``(input_dim, output_dim)`` matrix, without building the one-hot vector.
+
+Example:
+    >>> import torch
+    >>> layer = Embedding(input_dim=10, output_dim=4)
+    >>> layer(torch.tensor([[1, 2, 3]])).shape
+    torch.Size([1, 3, 4])
+    >>> layer.count_params()
+    40
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from easynn import initializers, regularizers
+from easynn.layers.base import Layer
+
+__all__ = ["Embedding"]
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return value
+
+
+class Embedding(Layer):
+    """Turn non-negative integer ids into dense vectors of size ``output_dim``.
+
+    Formula: ``output[b, t] = embeddings[inputs[b, t]]``.
+
+    Args:
+        input_dim: size of the vocabulary (ids are in ``[0, input_dim)``).
+        output_dim: size of each vector.
+        embeddings_initializer: initializer of the ``(input_dim, output_dim)`` table; Keras's
+            ``"uniform"`` is U(-0.05, 0.05) (torch's ``nn.Embedding`` uses N(0, 1)).
+        embeddings_regularizer: optional penalty on the table.
+        mask_zero: Keras's masking of id 0 for later layers; easynn does not propagate masks, so
+            ``True`` raises ``NotImplementedError``.
+        input_length: Keras 2 argument, ignored (with a ``DeprecationWarning``).
+        **kwargs: base layer arguments.
+
+    Shape:
+        ``(batch, ...)`` integer tensor -> ``(batch, ..., output_dim)``. Float tensors holding
+        whole numbers (e.g. from NumPy arrays of floats) are cast to ``int64``.
+
+    Raises:
+        ValueError: for non-positive sizes.
+        NotImplementedError: for ``mask_zero=True``.
+        IndexError: (from torch) for ids outside ``[0, input_dim)``; easynn does not check the
+            ids itself, because the check would wait for the GPU on every step.
+
+    Example:
+        >>> import torch
+        >>> layer = Embedding(5, 2, embeddings_initializer="ones")
+        >>> layer(torch.tensor([0, 4])).tolist()
+        [[1.0, 1.0], [1.0, 1.0]]
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        output_dim: int,
+        embeddings_initializer: Any = "uniform",
+        embeddings_regularizer: Any = None,
+        mask_zero: bool = False,
+        input_length: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.input_dim = _positive_int("input_dim", input_dim)
+        self.output_dim = _positive_int("output_dim", output_dim)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        if mask_zero:
+            raise NotImplementedError(
+                "Embedding(mask_zero=True) is not supported: easynn layers do not propagate masks. "
+                "Use mask_zero=False and pad with an id the model can learn to ignore."
+            )
+        self.mask_zero = False
+        if input_length is not None:
+            warnings.warn(
+                "`input_length` is a Keras 2 argument of Embedding and is ignored; the sequence "
+                "length is read from the inputs.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+
+    def build(self, input_shape) -> None:
+        self.embeddings = self.add_weight(
+            (self.input_dim, self.output_dim), self.embeddings_initializer,
+            regularizer=self.embeddings_regularizer, name="embeddings",
+        )
+
+    def call(self, inputs: torch.Tensor) -> torch.Tensor:
+        if inputs.is_floating_point():
+            inputs = inputs.long()
+        elif inputs.dtype not in (torch.int64, torch.int32):
+            inputs = inputs.long()
+        return F.embedding(inputs, self.embeddings)
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape), self.output_dim)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            input_dim=self.input_dim,
+            output_dim=self.output_dim,
+            embeddings_initializer=initializers.serialize(self.embeddings_initializer),
+            embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
+            mask_zero=self.mask_zero,
+        )
+        return config
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, input_dim={self.input_dim}, output_dim={self.output_dim}"
