@@ -12,6 +12,7 @@ import socket
 import struct
 import tarfile
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -126,6 +127,8 @@ class _Server:
         self.requests: list[tuple[str, str | None]] = []
         self.truncate_once: set[str] = set()  # first GET of these sends half and hangs up
         self.ranges = True  # honour Range requests
+        self.stall_once = 0.0  # seconds the first response waits between headers and body
+        self.stall_done = threading.Event()  # set when the stalled handler has finished
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -153,6 +156,17 @@ class _Server:
                 payload = body[start:]
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
+                if owner.stall_once:
+                    delay, owner.stall_once = owner.stall_once, 0.0
+                    self.wfile.flush()
+                    time.sleep(delay)
+                    self.close_connection = True
+                    try:
+                        self.wfile.write(payload)  # the client gave up long ago
+                    except OSError:
+                        pass
+                    owner.stall_done.set()
+                    return
                 if name in owner.truncate_once:
                     owner.truncate_once.discard(name)
                     payload = payload[: len(payload) // 2]
@@ -180,7 +194,9 @@ def _offline(monkeypatch, tmp_path):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("EASYNN_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(_download, "_RETRY_BACKOFF_S", 0.0)
-    monkeypatch.setattr(mnist, "ORIGIN", "http://127.0.0.1:9/unused/")  # discard port
+    monkeypatch.setattr(_download, "_DEFAULT_TIMEOUT_S", 5.0)
+    for module in (mnist, fashion_mnist, cifar10):  # never the real servers
+        monkeypatch.setattr(module, "ORIGIN", "http://127.0.0.1:9/unused/")
 
 
 @pytest.fixture
@@ -594,3 +610,22 @@ def test_registry_hashes_are_well_formed():
     assert cifar10.SHA256 == "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
     assert set(fashion_mnist.OFFICIAL_SHA256) == set(fashion_mnist.FILES)
     assert all(len(h) == 64 for h in fashion_mnist.OFFICIAL_SHA256.values())
+
+
+def test_module_origin_is_the_default_mirror(rng, serve, monkeypatch):
+    blob, arrays = _mnist_npz(rng)
+    server = serve({"mnist.npz": blob})
+    monkeypatch.setattr(mnist, "ORIGIN", server.url)
+    _assert_equal_arrays(mnist.load_data(file_hash=_sha256(blob)), arrays)
+    assert server.requests == [("mnist.npz", None)]
+
+
+def test_stalled_connection_times_out_and_is_retried(serve, monkeypatch, tmp_path):
+    blob = b"x" * 5000
+    server = serve({"f.bin": blob})
+    server.stall_once = 1.0  # first response: headers, then 1 s of silence before the body
+    monkeypatch.setattr(_download, "_DEFAULT_TIMEOUT_S", 0.2)
+    path = get_file("f.bin", server.url + "f.bin", cache_dir=tmp_path / "c")
+    assert path.read_bytes() == blob
+    assert len(server.requests) == 2
+    assert server.stall_done.wait(timeout=5)

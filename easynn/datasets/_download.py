@@ -31,6 +31,8 @@ ENV_HOME = "EASYNN_HOME"
 _CHUNK_BYTES = 1 << 16
 # Seconds to wait before retry k (k = 1, 2, ...) is _RETRY_BACKOFF_S * 2 ** (k - 1).
 _RETRY_BACKOFF_S = 0.5
+# Seconds a silent connection may stall before the attempt fails (when `timeout` is None).
+_DEFAULT_TIMEOUT_S = 60.0
 # HTTP statuses worth retrying; any other 4xx is final (a wrong URL does not heal by waiting).
 _RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
@@ -134,7 +136,7 @@ def get_file(
     cache_dir: str | os.PathLike | None = None,
     cache_subdir: str | None = None,
     max_retries: int = 3,
-    timeout: float = 60.0,
+    timeout: float | None = None,
 ) -> Path:
     """Download a file into the cache once and return its path.
 
@@ -154,7 +156,7 @@ def get_file(
         cache_dir: Cache folder; default ``$EASYNN_HOME/datasets`` or ``~/.easynn/datasets``.
         cache_subdir: Optional sub-folder of ``cache_dir`` (a plain name).
         max_retries: Number of download attempts, at least 1.
-        timeout: Seconds to wait on a silent connection before the attempt fails.
+        timeout: Seconds to wait on a silent connection before the attempt fails; default 60.
 
     Returns:
         The path of the complete, verified file.
@@ -178,6 +180,8 @@ def get_file(
         raise ValueError(f"`origin` must be an http:// or https:// URL. Received: origin={origin!r}")
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 1:
         raise ValueError(f"`max_retries` must be an integer >= 1. Received: max_retries={max_retries!r}")
+    if timeout is None:
+        timeout = _DEFAULT_TIMEOUT_S
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
         raise ValueError(f"`timeout` must be a positive number of seconds. Received: timeout={timeout!r}")
     algorithm = _hash_algorithm(file_hash) if file_hash is not None else None

@@ -111,8 +111,10 @@ def safe_loads(data: bytes, *, encoding: str = "bytes", name: str = "pickle") ->
             f"Refusing to load {name}: {e}. The file may be corrupted or malicious; nothing in it "
             f"was executed."
         ) from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
-            IndexError, KeyError, MemoryError, UnicodeDecodeError) as e:
+    except (
+        pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
+        KeyError, MemoryError, OverflowError, UnicodeDecodeError,
+    ) as e:
         raise ValueError(f"{name} is not a valid pickle: {e!r}") from e
 
 
@@ -193,7 +195,10 @@ def _read_tarball(tar_path: Path) -> dict[str, bytes]:
                 if not member.isfile():
                     raise ValueError(f"{tar_path}: member {member.name} is not a regular file.")
                 if member.size > _MAX_BATCH_BYTES:
-                    raise ValueError(f"{tar_path}: member {member.name} is implausibly large ({member.size} bytes).")
+                    raise ValueError(
+                        f"{tar_path}: member {member.name} is implausibly large "
+                        f"({member.size} bytes)."
+                    )
                 blobs[parts[1]] = tar.extractfile(member).read()
     except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
         raise ValueError(
@@ -202,7 +207,9 @@ def _read_tarball(tar_path: Path) -> dict[str, bytes]:
         ) from e
     missing = sorted(wanted - set(blobs))
     if missing:
-        raise ValueError(f"{tar_path} lacks the CIFAR-10 batches {missing} (expected under {_BATCH_DIR}/).")
+        raise ValueError(
+            f"{tar_path} lacks the CIFAR-10 batches {missing} (expected under {_BATCH_DIR}/)."
+        )
     return blobs
 
 
@@ -215,7 +222,9 @@ def _read_folder(folder: Path) -> dict[str, bytes]:
         if not p.is_file():
             raise FileNotFoundError(f"Local copy of CIFAR-10 is missing {name} in {folder}")
         if p.stat().st_size > _MAX_BATCH_BYTES:
-            raise ValueError(f"{p} is implausibly large for a CIFAR-10 batch ({p.stat().st_size} bytes).")
+            raise ValueError(
+                f"{p} is implausibly large for a CIFAR-10 batch ({p.stat().st_size} bytes)."
+            )
         blobs[name] = p.read_bytes()
     return blobs
 
@@ -226,9 +235,13 @@ def _decode_batch(blob: bytes, name: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"CIFAR-10 batch {name} must hold a dict. Received {type(batch).__name__}.")
     batch = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in batch.items()}
     data, labels = batch.get("data"), batch.get("labels")
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
-        desc = f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
-        raise ValueError(f"CIFAR-10 batch {name}: 'data' must be a uint8 array of shape (n, 3072). Received {desc}.")
+    is_array = isinstance(data, np.ndarray)
+    if not is_array or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        desc = f"a {data.dtype} array of shape {data.shape}" if is_array else type(data).__name__
+        raise ValueError(
+            f"CIFAR-10 batch {name}: 'data' must be a uint8 array of shape (n, 3072). "
+            f"Received {desc}."
+        )
     if not isinstance(labels, list) or not all(type(v) is int and 0 <= v <= 9 for v in labels):
         raise ValueError(f"CIFAR-10 batch {name}: 'labels' must be a list of ints in 0..9.")
     if len(labels) != data.shape[0]:

@@ -138,7 +138,8 @@ def load_data(
     x_train = _read_gz_idx(paths[1], _IMAGE_MAGIC)
     y_test = _read_gz_idx(paths[2], _LABEL_MAGIC)
     x_test = _read_gz_idx(paths[3], _IMAGE_MAGIC)
-    for x, y, px, py in ((x_train, y_train, paths[1], paths[0]), (x_test, y_test, paths[3], paths[2])):
+    splits = ((x_train, y_train, paths[1], paths[0]), (x_test, y_test, paths[3], paths[2]))
+    for x, y, px, py in splits:
         if x.shape[0] != y.shape[0]:
             raise ValueError(
                 f"{px.name} holds {x.shape[0]} images but {py.name} holds {y.shape[0]} labels. "
@@ -191,12 +192,15 @@ def read_idx(f: BinaryIO, *, expected_magic: int, name: str = "IDX file") -> np.
     """
     (magic,) = struct.unpack(">I", _read_exact(f, 4, name, "magic number"))
     if magic != expected_magic:
+        kind = {_LABEL_MAGIC: "label ", _IMAGE_MAGIC: "image "}.get(expected_magic, "")
         raise ValueError(
             f"{name}: IDX magic number must be {expected_magic}. Received {magic}. "
-            f"The file is not the expected {('label', 'image')[expected_magic == _IMAGE_MAGIC]} file."
+            f"The file is not the expected {kind}file."
         )
     if magic >> 16 != 0 or (magic >> 8) & 0xFF != 0x08:
-        raise ValueError(f"{name}: only unsigned-byte IDX files (type 0x08) are supported. Magic {magic}.")
+        raise ValueError(
+            f"{name}: only unsigned-byte IDX files (type 0x08) are supported. Received magic {magic}."
+        )
     ndim = magic & 0xFF
     dims = struct.unpack(f">{ndim}I", _read_exact(f, 4 * ndim, name, "sizes"))
     count = math.prod(dims)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -98,22 +99,21 @@ def _read_npz(path: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarr
     try:
         # allow_pickle=False: an object array in the file is refused instead of unpickled.
         with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in _KEYS if k not in npz.files]
-            if missing:
-                raise ValueError(
-                    f"{path} is not an MNIST .npz file: keys {missing} are missing. Expected the "
-                    f"keys {list(_KEYS)}; found {sorted(npz.files)}."
-                )
-            arrays = {k: npz[k] for k in _KEYS}
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+            found = sorted(npz.files)
+            arrays = {k: npz[k] for k in _KEYS if k in found}
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:
         raise ValueError(
             f"{path} is not a readable .npz file ({e}). If it is in the cache folder, delete it "
             f"so that it is downloaded again."
         ) from e
-    except ValueError as e:
-        if str(e).startswith(str(path)):
-            raise
+    except ValueError as e:  # e.g. a pickle or an object array, refused by allow_pickle=False
         raise ValueError(f"{path} could not be read as an MNIST .npz file: {e}") from e
+    missing = [k for k in _KEYS if k not in arrays]
+    if missing:
+        raise ValueError(
+            f"{path} is not an MNIST .npz file: keys {missing} are missing. Expected the keys "
+            f"{list(_KEYS)}; found {found}."
+        )
 
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
