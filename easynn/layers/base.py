@@ -398,7 +398,7 @@ class Layer(nn.Module):
 
     def _export_weight(self, weight: torch.Tensor) -> np.ndarray:
         owner = self._owner_of(weight)
-        return owner.keras_layout(weight.detach()).cpu().numpy()
+        return owner.keras_layout(weight.detach()).cpu().numpy().copy()
 
     def _import_weight(self, weight: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
         owner = self._owner_of(weight)

@@ -291,10 +291,11 @@ class Model(Layer):
                 loss.check(tuple(target.shape), tuple(output.shape))
 
     def _first_samples(self, batches):
+        head = lambda t: t[:2]  # noqa: E731
         if isinstance(batches, data_module.ArrayBatches):
-            return batches.x, batches.y
+            return data_module.tree_map(head, batches.x), data_module.tree_map(head, batches.y)
         for x, y, _ in batches.epoch(0):
-            return x, y
+            return data_module.tree_map(head, x), data_module.tree_map(head, y)
         raise ValueError("The dataset is empty: it produced no batches.")
 
     def _prepare(self, x, y, sample_weight, batch_size, shuffle, strategy, seed=0):
