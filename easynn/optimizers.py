@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import inspect
 import math
 import numbers
@@ -322,7 +323,7 @@ class Optimizer:
         }
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore a ``state_dict()``; before ``build`` it is kept and applied at build."""
+        """Restore a ``state_dict()`` (copied); before ``build`` it is kept and applied at build."""
         if not isinstance(state, dict) or "iterations" not in state:
             raise ValueError("load_state_dict() expects a dict from Optimizer.state_dict() with key 'iterations'.")
         self.iterations = int(state["iterations"])
@@ -330,7 +331,8 @@ class Optimizer:
             if self._torch_opt is None:
                 self._pending_state = state
                 return
-            self._torch_opt.load_state_dict(state["torch"])
+            # deepcopy: torch shares the state tensors with the source optimizer otherwise.
+            self._torch_opt.load_state_dict(copy.deepcopy(state["torch"]))
         if self._schedule is None and state.get("learning_rate") is not None:
             self.learning_rate = state["learning_rate"]
 
