@@ -17,7 +17,7 @@ def make_data(n: int, seed: int):
     rng = np.random.default_rng(seed)
     centers = np.random.default_rng(0).normal(size=(10, 100)).astype("float32")
     labels = rng.integers(0, 10, size=n)
-    x = centers[labels] + rng.normal(scale=4.0, size=(n, 100)).astype("float32")
+    x = centers[labels] + rng.normal(scale=3.0, size=(n, 100)).astype("float32")
     return x, keras.utils.to_categorical(labels, num_classes=10)
 
 
@@ -30,7 +30,7 @@ def main(verbose: int = 2) -> float:
     model.add(Dense(units=64, activation="relu", input_shape=(100,)))
     model.add(Dropout(0.2))
     model.add(Dense(units=10, activation="softmax"))
-    model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
+    model.compile(loss="categorical_crossentropy", optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9),
                   metrics=["accuracy"])
     model.summary()
 
