@@ -107,6 +107,8 @@ class Trainer:
             self._forward_loss_fn = torch.compile(self._forward_loss)
         self._loss_sum = torch.zeros((), device=self.device)
         self._count = 0
+        self._last_terms = None
+        self._term_sums = self._zero_term_sums()
 
     # ------------------------------------------------------------------ pieces of a step
     def _fused_path(self):
@@ -134,10 +136,14 @@ class Trainer:
             outputs = _as_list(y_pred)
             targets = _as_list(y)
             loss = None
+            terms = []
             for fn, weight, target, output in zip(self.losses, self.loss_weights, targets, outputs):
                 term = fn(target, output, sample_weight)
                 term = term if weight == 1.0 else term * weight
+                terms.append(term)
                 loss = term if loss is None else loss + term
+            # Several outputs: Keras also logs each output's (weighted) loss as "<output>_loss".
+            self._last_terms = terms if len(terms) > 1 else None
         if self.has_extra_losses:
             extra = self.model.losses
             if extra:
@@ -195,17 +201,28 @@ class Trainer:
         n = _batch_size(x)
         self._loss_sum.add_(loss.float(), alpha=n)
         self._count += n
+        if self._last_terms is not None and self._term_sums:
+            for total, term in zip(self._term_sums, self._last_terms):
+                total.add_(term.detach().float(), alpha=n)
+            self._last_terms = None
+
+    def _output_loss_names(self) -> list[str]:
+        return [f"{name}_loss" for name in self.output_names] if len(self.losses) > 1 and self.fused_loss is None else []
+
+    def _zero_term_sums(self) -> list[torch.Tensor]:
+        return [torch.zeros((), device=self.device) for _ in self._output_loss_names()]
 
     # ------------------------------------------------------------------ state and logs
     def reset_state(self) -> None:
         self._loss_sum = torch.zeros((), device=self.device)
         self._count = 0
+        self._term_sums = self._zero_term_sums()
         for metric_list in self.metrics:
             for metric in metric_list:
                 metric.reset_state()
 
     def metric_names(self) -> list[str]:
-        names = ["loss"]
+        names = ["loss"] + self._output_loss_names()
         several = len(self.output_names) > 1
         for out_name, metric_list in zip(self.output_names, self.metrics):
             for metric in metric_list:
@@ -213,7 +230,7 @@ class Trainer:
         return names
 
     def _state_tensors(self) -> list[torch.Tensor]:
-        tensors = [self._loss_sum, torch.tensor(float(self._count), device=self.device)]
+        tensors = [self._loss_sum, torch.tensor(float(self._count), device=self.device)] + list(self._term_sums)
         for metric_list in self.metrics:
             for metric in metric_list:
                 tensors += list(metric.variables)
@@ -225,9 +242,11 @@ class Trainer:
             reduced = self.strategy.reduce_sum([t.detach().clone().float() for t in self._state_tensors()])
             loss = float(reduced[0] / reduced[1].clamp_min(1))
             # Metric variables were summed across processes in place of the originals.
-            offset = 2
+            offset = 2 + len(self._term_sums)
             values = {"loss": loss}
-            for name, metric in zip(self.metric_names()[1:], [m for ml in self.metrics for m in ml]):
+            for name, total in zip(self._output_loss_names(), reduced[2:offset]):
+                values[name] = float(total / reduced[1].clamp_min(1))
+            for name, metric in zip(self.metric_names()[1 + len(self._term_sums):], [m for ml in self.metrics for m in ml]):
                 count = len(list(metric.variables))
                 originals = [v.detach().clone() for v in metric.variables]
                 for var, new in zip(metric.variables, reduced[offset:offset + count]):
@@ -238,7 +257,9 @@ class Trainer:
                 offset += count
             return values
         values = {"loss": float(self._loss_sum / max(self._count, 1))}
-        for name, metric in zip(self.metric_names()[1:], [m for ml in self.metrics for m in ml]):
+        for name, total in zip(self._output_loss_names(), self._term_sums):
+            values[name] = float(total / max(self._count, 1))
+        for name, metric in zip(self.metric_names()[1 + len(self._term_sums):], [m for ml in self.metrics for m in ml]):
             values[name] = float(metric.result())
         return values
 
