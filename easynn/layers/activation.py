@@ -388,7 +388,6 @@ class Maxout(Layer):
             regularizer=self.kernel_regularizer,
             name="kernel",
         )
-        self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
                 shape=(out_features,),
@@ -396,6 +395,8 @@ class Maxout(Layer):
                 regularizer=self.bias_regularizer,
                 name="bias",
             )
+        else:
+            self.bias = None
 
     def call(self, inputs):
         if inputs.shape[-1] != self.kernel.shape[0]:
