@@ -12,7 +12,7 @@ Storage. ``get_weights()`` gives Keras's arrays: ``kernel (in, G*units)``, ``rec
 (units, G*units)``, ``bias`` (LSTM ``(4*units,)``, GRU ``(2, 3*units)``), so parameter counts
 match Keras. Internally the weights are kept in torch's layout (``(G*units, in)``; GRU gates in
 torch's order ``r, z, n``), so that ``torch.lstm``/``torch.gru`` (cuDNN on a GPU) run directly.
-Keras's LSTM has one bias where torch has two: the second is a frozen zero buffer, not a weight.
+Keras's LSTM has one bias where torch has two: the second is a constant zero tensor, not a weight.
 On CUDA the weights are packed into one cuDNN buffer (as ``nn.LSTM.flatten_parameters`` does).
 Non-default activations and GRU ``reset_after=False`` run a step-by-step loop instead.
 
@@ -346,14 +346,14 @@ class LSTM(_RNN):
         super().__init__(units, *args, **kwargs)
         self.unit_forget_bias = bool(unit_forget_bias)
 
-    def build(self, input_shape) -> None:
-        super().build(input_shape)
-        # torch wants a second (hidden-to-hidden) bias; Keras has none: a frozen zero buffer,
-        # not saved and not listed among the weights.
-        self.register_buffer(
-            "_zero_bias", torch.zeros(4 * self.units, dtype=self.kernel.dtype, device=self.kernel.device),
-            persistent=False,
-        )
+    def _hidden_bias(self) -> torch.Tensor:
+        # torch wants a second (hidden-to-hidden) bias; Keras has none. A plain zero tensor (not
+        # a buffer, so no weight list, state dict or parameter count sees it), remade on a move.
+        zero = self.__dict__.get("_zero_bias")
+        if zero is None or zero.device != self.kernel.device or zero.dtype != self.kernel.dtype:
+            zero = torch.zeros(4 * self.units, dtype=self.kernel.dtype, device=self.kernel.device)
+            self.__dict__["_zero_bias"] = zero
+        return zero
 
     def _initial_keras_bias(self, dtype, device) -> torch.Tensor:
         init = initializers.get(self.bias_initializer)
@@ -375,7 +375,7 @@ class LSTM(_RNN):
     def _flat_weights(self) -> list[torch.Tensor]:
         if self.bias is None:
             return [self.kernel, self.recurrent_kernel]
-        return [self.kernel, self.recurrent_kernel, self.bias, self._zero_bias]
+        return [self.kernel, self.recurrent_kernel, self.bias, self._hidden_bias()]
 
     def _pack_weights(self) -> None:  # pragma: no cover - CUDA only
         self._cudnn_flatten(self._flat_weights())
