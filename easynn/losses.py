@@ -105,11 +105,12 @@ def _last_axis_mean(values: torch.Tensor) -> torch.Tensor:
 
 
 def _as_tensor(x: Any, like: torch.Tensor | None = None) -> torch.Tensor:
-    if isinstance(x, torch.Tensor):
-        return x
     if like is not None:
-        return torch.as_tensor(x, device=like.device)
-    return torch.as_tensor(x, dtype=torch.get_default_dtype())
+        return x if isinstance(x, torch.Tensor) else torch.as_tensor(x, device=like.device)
+    if not isinstance(x, torch.Tensor):
+        return torch.as_tensor(x, dtype=torch.get_default_dtype())
+    # Mixed precision: compute losses in float32 (1e-7 clipping and log are poor in half).
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
 # --------------------------------------------------------------------------- functions

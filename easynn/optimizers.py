@@ -251,8 +251,15 @@ class Optimizer:
     lr = learning_rate  # Keras 2 spelling of the attribute
 
     # step -----------------------------------------------------------------
-    def step(self, closure=None):
+    def step(self, closure=None, scaler: "torch.amp.GradScaler | None" = None):
         """Clip gradients (if asked), apply decoupled weight decay (if any), then torch's step.
+
+        Args:
+            closure: passed to ``torch.optim.Optimizer.step``.
+            scaler: a ``torch.amp.GradScaler`` whose scaled loss produced the gradients (float16
+                mixed precision): gradients are unscaled before clipping, the step goes through
+                ``scaler.step`` (skipped on inf/NaN) and ``scaler.update()`` is called. Weight
+                decay is applied even on a skipped step.
 
         Raises:
             RuntimeError: if called before ``build``.
@@ -265,10 +272,16 @@ class Optimizer:
             for group in opt.param_groups:
                 group["lr"] = lr
         if self.clipvalue is not None or self.clipnorm is not None or self.global_clipnorm is not None:
+            if scaler is not None:
+                scaler.unscale_(opt)
             self._clip()
         if self.weight_decay is not None and self._manual_weight_decay:
             self._decay()
-        loss = opt.step() if closure is None else opt.step(closure)
+        if scaler is not None:
+            loss = scaler.step(opt) if closure is None else scaler.step(opt, closure)
+            scaler.update()
+        else:
+            loss = opt.step() if closure is None else opt.step(closure)
         self.iterations += 1
         return loss
 

@@ -305,3 +305,13 @@ def test_serialize_round_trip():
     assert losses.serialize(losses.huber) == "huber"
     with pytest.raises(TypeError, match="Cannot serialize"):
         losses.serialize(losses.get(nn.MSELoss()))
+
+
+def test_half_precision_predictions_computed_in_float32():
+    p = torch.tensor([[0.0, 1.0]], dtype=torch.float16)
+    out = losses.categorical_crossentropy(torch.tensor([[1.0, 0.0]]), p)
+    assert out.dtype == torch.float32 and abs(float(out) - 16.118) < 1e-3
+    z = torch.randn(4, 3).bfloat16()
+    y = torch.tensor([0, 1, 2, 0])
+    out = losses.SparseCategoricalCrossentropy(from_logits=True)(y, z)
+    torch.testing.assert_close(out, F.cross_entropy(z.float(), y))

@@ -344,3 +344,18 @@ def test_no_python_loop_without_clipping(monkeypatch):
     _grad(p)
     opt.step()
     assert opt.iterations == 1 and math.isfinite(p.sum().item())
+
+
+def test_step_with_grad_scaler_unscales_before_clipping():
+    w = torch.nn.Parameter(torch.zeros(2))
+    opt = optimizers.SGD(learning_rate=1.0, clipvalue=0.5)
+    opt.build([w])
+    scaler = torch.amp.GradScaler("cpu", init_scale=1024.0)
+    scaler.scale((w * torch.tensor([0.25, -3.0])).sum()).backward()
+    opt.step(scaler=scaler)
+    torch.testing.assert_close(w.detach(), torch.tensor([-0.25, 0.5]))  # unscaled, then clipped
+    assert opt.iterations == 1 and scaler.get_scale() == 1024.0
+    w.grad = torch.tensor([float("inf"), 1.0])  # an overflowing step is skipped, the scale drops
+    opt.step(scaler=scaler)
+    torch.testing.assert_close(w.detach(), torch.tensor([-0.25, 0.5]))
+    assert scaler.get_scale() == 512.0
