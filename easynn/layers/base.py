@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import collections
+import functools
 import inspect
 import re
 import warnings
@@ -91,12 +92,70 @@ def _first_tensor(value: Any) -> torch.Tensor | None:
     return None
 
 
+def _dtype_of(value: Any):
+    if isinstance(value, torch.Tensor):
+        return value.dtype
+    if isinstance(value, (list, tuple)):
+        return [_dtype_of(v) for v in value]
+    return None
+
+
 def _shape_of(value: Any):
     if isinstance(value, torch.Tensor):
         return tuple(value.shape)
     if isinstance(value, (list, tuple)):
         return [_shape_of(v) for v in value]
     return None
+
+
+def _plain(value: Any) -> bool:
+    """True for JSON-able constructor arguments (what Keras 3 captures automatically)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def _capture_init_args(init):
+    """Wrap a subclass's ``__init__`` so the outermost call records its arguments.
+
+    The record (``self._auto_config``) is what ``get_config`` returns for subclasses that do not
+    write their own: a dict when every argument is plain JSON, else the names of the others.
+    """
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        if "_auto_config" not in self.__dict__:
+            try:
+                bound = signature.bind(self, *args, **kwargs)
+            except TypeError:
+                bound = None
+            config: dict | None = {}
+            bad: list[str] = []
+            if bound is not None:
+                for pname, value in list(bound.arguments.items())[1:]:
+                    kind = signature.parameters[pname].kind
+                    if kind is inspect.Parameter.VAR_KEYWORD:
+                        items = value.items()
+                    elif kind is inspect.Parameter.VAR_POSITIONAL:
+                        if value:
+                            bad.append(f"*{pname}")
+                        continue
+                    else:
+                        items = [(pname, value)]
+                    for key, item in items:
+                        if _plain(item):
+                            config[key] = item
+                        else:
+                            bad.append(f"{key}={type(item).__name__}")
+            object.__setattr__(self, "_auto_config", (config, bad))
+        init(self, *args, **kwargs)
+
+    return __init__
 
 
 class Layer(nn.Module):
@@ -112,8 +171,15 @@ class Layer(nn.Module):
             first layer of a ``Sequential``.
         input_dim: legacy shorthand for ``input_shape=(input_dim,)``.
 
-    Subclasses override ``build`` and ``call``; see the module docstring.
+    Subclasses override ``build`` and ``call``; see the module docstring. A subclass that does
+    not write ``get_config`` gets its constructor arguments saved automatically when they are
+    plain JSON values (numbers, strings, lists, dicts), as in Keras 3.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _capture_init_args(cls.__dict__["__init__"])
 
     def __init__(
         self,
@@ -174,7 +240,16 @@ class Layer(nn.Module):
         return infer_output_shape(self, input_shape)
 
     def get_config(self) -> dict:
-        """The constructor arguments of this layer, as plain Python values."""
+        """The constructor arguments of this layer, as plain Python values.
+
+        Subclasses with their own arguments override it (``config = super().get_config()``, then
+        add theirs). One that does not gets the arguments it was constructed with, when they are
+        all plain JSON values.
+
+        Raises:
+            NotImplementedError: for a subclass that does not override ``get_config`` and was
+                given arguments that cannot be stored as JSON (a layer object, a tensor...).
+        """
         config = {"name": self.name, "trainable": self.trainable}
         if self.dtype is not None:
             config["dtype"] = str(self.dtype).replace("torch.", "")
@@ -182,6 +257,20 @@ class Layer(nn.Module):
             from easynn import regularizers
 
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        if type(self).get_config is not Layer.get_config or type(self).__init__ is Layer.__init__:
+            return config
+        captured, bad = self.__dict__.get("_auto_config", ({}, []))
+        if bad:
+            raise NotImplementedError(
+                f"{type(self).__name__} cannot be saved automatically: its constructor received "
+                f"{', '.join(bad)}, which are not plain JSON values. Implement "
+                f"{type(self).__name__}.get_config() returning its constructor arguments (and "
+                "from_config() if cls(**config) cannot rebuild it)."
+            )
+        accepted = inspect.signature(type(self).__init__).parameters
+        takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+        config = {k: v for k, v in config.items() if takes_kwargs or k in accepted}
+        config.update(captured)
         return config
 
     @classmethod
@@ -217,6 +306,7 @@ class Layer(nn.Module):
             self._build_device = tensor.device
         shape = _shape_of(inputs)
         self._build_input_shape = shape
+        self._build_input_dtype = _dtype_of(inputs)
         self.build(shape)
         self.built = True
 
@@ -416,6 +506,7 @@ class Layer(nn.Module):
     def add_loss(self, loss: torch.Tensor) -> None:
         """Add a loss term (e.g. activity regularization) computed during the forward pass."""
         self._losses.append(loss)
+        self._adds_losses = True  # tells the training loop to collect self.losses every step
 
     @property
     def losses(self) -> list[torch.Tensor]:
@@ -435,7 +526,8 @@ class Layer(nn.Module):
 
     def _has_loss_terms(self) -> bool:
         return any(
-            isinstance(m, Layer) and (m._weight_regularizers or m.activity_regularizer is not None)
+            isinstance(m, Layer)
+            and (m._weight_regularizers or m.activity_regularizer is not None or m.__dict__.get("_adds_losses"))
             for m in self.modules()
         )
 
