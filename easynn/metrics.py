@@ -203,6 +203,11 @@ class MeanMetricWrapper(Mean):
             values = self._fn(y_true, y_pred, **self._fn_kwargs)
         super().update_state(values.detach(), sample_weight)
 
+    @property
+    def fn(self) -> Callable:
+        """The wrapped per-sample function."""
+        return self._fn
+
     def get_config(self):
         return {"name": self.name, **self._fn_kwargs}
 
