@@ -195,7 +195,10 @@ class Trainer:
 
     def predict_step(self, x):
         with self._autocast():
-            return self.model(x)
+            out = self.model(x)
+        if self.has_extra_losses:  # activity regularizers add terms on every call; drop them
+            self.model._clear_losses()
+        return out
 
     def _accumulate(self, loss: torch.Tensor, x) -> None:
         n = _batch_size(x)
