@@ -1,0 +1,1 @@
+from easynn.plot.history import history
