@@ -285,6 +285,9 @@ class Trainer:
                 step(x, y, sample_weight)
                 if call_end:
                     getattr(callbacks, end_hook)(index, LazyLogs(self.results))
+                    # As in Keras, a batch hook may stop training mid-epoch (e.g. TerminateOnNaN).
+                    if training and self.model.stop_training and self.strategy.world_size == 1:
+                        break
         if self._count == 0 and self.strategy.world_size == 1:
             raise ValueError("The data produced no batches: check that it is not empty.")
         return self.results(reduce=True)
