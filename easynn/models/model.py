@@ -371,7 +371,13 @@ class Model(Layer):
                                      epochs=epochs, steps=len(train_batches), verbose=verbose)
         self.history = history
         self.stop_training = False
+        # Resuming: a callback (BackupAndRestore) may set ``_initial_epoch`` in on_train_begin; it
+        # finds its peers (whose state it saves) in ``_fit_callbacks``. Both live for this fit only.
+        self._initial_epoch = None
+        self._fit_callbacks = callback_list.callbacks
         callback_list.on_train_begin()
+        if self._initial_epoch is not None:
+            initial_epoch = self._initial_epoch
         logs: dict = {}
         for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
@@ -383,6 +389,7 @@ class Model(Layer):
             if strategy.agree(self.stop_training):
                 break
         callback_list.on_train_end(logs)
+        self._fit_callbacks = None
         return history
 
     def _validation_batches(self, validation_data, batch_size, strategy):
