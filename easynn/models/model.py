@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from typing import Any
 
@@ -113,6 +114,15 @@ class Model(Layer):
         self._trainer: Trainer | None = None
         self._compile_config: dict = {}
 
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Model":
+        """``Model.from_config(functional_model.get_config())`` rebuilds the functional model, as in Keras."""
+        if cls is Model and "input_layers" in config and "output_layers" in config:
+            from easynn.models.functional import Functional
+
+            return Functional.from_config(config, custom_objects=custom_objects)
+        return super().from_config(config)
+
     # ------------------------------------------------------------------ forward
     def forward(self, inputs, *args, return_logits: bool = False, **kwargs):
         if return_logits:
@@ -195,7 +205,9 @@ class Model(Layer):
             warnings.warn("torch.compile is not available in this PyTorch; training runs eagerly.", RuntimeWarning, stacklevel=3)
             return False
         try:
-            import torch._dynamo  # noqa: F401
+            # importlib: a plain `import torch._dynamo` here would make `torch` a local name of this
+            # function, and the `hasattr(torch, ...)` above would raise UnboundLocalError.
+            importlib.import_module("torch._dynamo")
         except Exception as error:  # pragma: no cover - platform dependent
             warnings.warn(f"torch.compile is unavailable here ({error}); training runs eagerly.", RuntimeWarning, stacklevel=3)
             return False
@@ -361,6 +373,8 @@ class Model(Layer):
             (x, y, sample_weight), validation_data = data_module.split_validation(x, y, sample_weight, validation_split)
         strategy = _current_strategy()
         seed = torch.initial_seed() % (2**31)
+        if hasattr(strategy, "shared_seed"):  # every process must shuffle with rank 0's permutation
+            seed = strategy.shared_seed(seed)
         train_batches, trainer = self._prepare(x, y, sample_weight, batch_size, shuffle, strategy, seed=seed)
         val_batches = self._validation_batches(validation_data, validation_batch_size or batch_size, strategy)
 
@@ -462,12 +476,19 @@ class Model(Layer):
         strategy = _current_strategy() if self.compiled else SingleProcess()
         batches = data_module.adapt(x, None, None, batch_size=batch_size, shuffle=False, device=device,
                                     rank=strategy.rank, world_size=strategy.world_size)
+        # Distributed: each process predicts its strided shard, then all gather (input order).
+        # Fewer samples than processes, or a Dataset (not sharded): every process predicts it all.
+        sharded = isinstance(batches, data_module.ArrayBatches) and batches.world_size > 1
+        if sharded and batches.num_samples < batches.world_size:
+            batches = data_module.adapt(x, None, None, batch_size=batch_size, shuffle=False, device=device)
+            sharded = False
         trainer = self._trainer or Trainer(self, None, [], [], [[]], ["output"], device,
                                            precision=getattr(self, "_precision", None), strategy=strategy)
         callback_list = CallbackList(list(callbacks or []), model=self, steps=len(batches))
         callback_list.on_predict_begin()
         outputs = trainer.predict(batches, callback_list)
-        outputs = strategy.gather_predictions(outputs, batches.num_samples)
+        if sharded:
+            outputs = strategy.gather_predictions(outputs, batches.num_samples)
         callback_list.on_predict_end()
         if isinstance(outputs, list):
             return [o.numpy() for o in outputs]
@@ -532,19 +553,36 @@ class Model(Layer):
 
     # ------------------------------------------------------------------ saving
     def save(self, filepath, overwrite: bool = True, **kwargs) -> None:
-        """Save architecture, weights and compile state (see ``easynn.saving``)."""
-        from easynn import saving
+        """Save architecture, weights and compile state (see ``easynn.saving``).
 
-        saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
+        Under torchrun, call it on every process: rank 0 writes, then all wait at a barrier, so
+        the file is complete when any process goes on (to ``load_weights`` it, say).
+        """
+        from easynn import distribute, saving
+
+        if distribute.is_main_process():
+            saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
+        if distribute.is_distributed():
+            distribute.barrier()
 
     def save_weights(self, filepath, overwrite: bool = True) -> None:
-        """Save the weights alone (safetensors; no code in the file)."""
-        from easynn import saving
+        """Save the weights alone (safetensors; no code in the file).
 
-        saving.save_weights(self, filepath, overwrite=overwrite)
+        Under torchrun, call it on every process: rank 0 writes, then all wait at a barrier.
+        """
+        from easynn import distribute, saving
+
+        if distribute.is_main_process():
+            saving.save_weights(self, filepath, overwrite=overwrite)
+        if distribute.is_distributed():
+            distribute.barrier()
 
     def load_weights(self, filepath, skip_mismatch: bool = False) -> None:
-        """Load weights saved by ``save_weights`` (or ``save``) into this model."""
+        """Load weights saved by ``save_weights`` (or ``save``) into this model.
+
+        Every process reads the file itself (onto its own device); files written by ``save`` or
+        ``save_weights`` under torchrun are complete by then (those end in a barrier).
+        """
         from easynn import saving
 
         saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)

@@ -9,12 +9,14 @@ This module knows nothing about models. Two paths:
   iterated as given; each batch is moved to the device (``non_blocking`` from pinned memory).
 
 In a distributed run each process gets a disjoint, strided shard of the epoch's permutation
-(``perm[rank::world_size]``); the permutation comes from a seed shared by all processes.
+(``perm[rank::world_size]``); the permutation comes from a seed shared by all processes. Step
+``k`` of all processes together then covers one contiguous global batch of the permutation. When
+the last global batch has fewer samples than there are processes, it is folded into the step
+before, so every process runs the same number of steps and each sample is used once.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any, Iterator
 
 import numpy as np
@@ -165,7 +167,16 @@ class ArrayBatches:
         return size < 0.25 * free
 
     def __len__(self) -> int:
-        return math.ceil(self.shard_size / self.batch_size)
+        return len(self._starts())
+
+    def _starts(self) -> list[int]:
+        starts = list(range(0, self.shard_size, self.batch_size))
+        # Distributed: a last global batch smaller than world_size would give some processes one
+        # more step than others; fold it into the previous step instead (equal step counts).
+        tail = self.num_samples % (self.batch_size * self.world_size)
+        if self.world_size > 1 and 0 < tail < self.world_size and len(starts) > 1 and self.rank < tail:
+            starts.pop()
+        return starts
 
     def _indices(self, epoch: int) -> torch.Tensor | None:
         if not self.shuffle and self.world_size == 1:
@@ -187,12 +198,14 @@ class ArrayBatches:
     def epoch(self, epoch: int = 0) -> Iterator[tuple]:
         """Yield ``(x, y, sample_weight)`` batches for one epoch."""
         indices = self._indices(epoch)
-        for start in range(0, self.shard_size, self.batch_size):
+        starts = self._starts()
+        for i, start in enumerate(starts):
+            stop = starts[i + 1] if i + 1 < len(starts) else self.shard_size
             if indices is None:
-                pick = slice(start, start + self.batch_size)
+                pick = slice(start, stop)
                 take = lambda t: t[pick]  # noqa: E731 - a view, no copy
             else:
-                batch_index = indices[start : start + self.batch_size]
+                batch_index = indices[start:stop]
                 take = lambda t: t.index_select(0, batch_index)  # noqa: E731
             batch = (tree_map(take, self.x), tree_map(take, self.y), tree_map(take, self.sample_weight))
             if not self.on_device:
