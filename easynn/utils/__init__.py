@@ -1,6 +1,7 @@
 """Utilities: label encoding and reproducibility."""
 
+from easynn.utils.graph import trace_graph
 from easynn.utils.numerics import to_categorical
 from easynn.utils.seeding import set_random_seed
 
-__all__ = ["to_categorical", "set_random_seed"]
+__all__ = ["to_categorical", "set_random_seed", "trace_graph"]
