@@ -256,3 +256,16 @@ def test_example_learns_both_branches():
     spec.loader.exec_module(example)
     # 4 classes; the label needs both inputs, so one branch alone cannot pass ~0.5.
     assert example.main(verbose=0, samples=1500, epochs=6) > 0.6
+
+
+def test_deepcopy_gives_an_independent_model_with_the_same_graph():
+    import copy
+
+    model = _two_branch()
+    clone = copy.deepcopy(model)
+    x = torch.randn(3, 4)
+    torch.testing.assert_close(clone(x), model(x))
+    assert clone.get_config() == model.get_config()
+    with torch.no_grad():
+        clone.get_layer("head").bias.add_(1.0)
+    torch.testing.assert_close(clone(x), model(x) + 1.0)

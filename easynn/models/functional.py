@@ -186,13 +186,13 @@ class Functional(Model):
         slots: dict[int, int] = {}
         for tensor in self.inputs:
             slots[id(tensor)] = len(slots)
-        self._node_index: dict[int, tuple[Layer, int]] = {}  # id(node) -> (layer, index among its calls)
+        self._node_index: dict[Node, tuple[Layer, int]] = {}  # node -> (layer, index among its calls); by identity
         calls: dict[int, int] = {}
         self._plan = []
         for node in nodes:
             index = calls.get(id(node.layer), 0)
             calls[id(node.layer)] = index + 1
-            self._node_index[id(node)] = (node.layer, index)
+            self._node_index[node] = (node.layer, index)
             reads = _map(node.inputs, lambda t: slots[id(t)] if isinstance(t, SymbolicTensor) else _Const(t))
             writes = []
             for tensor in node.outputs:
@@ -208,7 +208,7 @@ class Functional(Model):
         """``[layer_name, node_index, tensor_index]``: where ``tensor`` comes from (Keras's notation)."""
         if tensor.node is None:
             return [tensor.input_layer.name, 0, 0]
-        layer, index = self._node_index[id(tensor.node)]
+        layer, index = self._node_index[tensor.node]
         return [layer.name, index, tensor.index]
 
     def _unique_output_names(self) -> list[str]:
