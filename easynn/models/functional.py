@@ -13,7 +13,7 @@ construction, and keeps:
 Example:
     >>> import torch, easynn
     >>> from easynn.layers import Concatenate, Dense
-    >>> inputs = easynn.Input(shape=(4,))
+    >>> inputs = easynn.Input(shape=(4,), name="features")
     >>> a = Dense(3, name="branch_a")(inputs)
     >>> b = Dense(2, name="branch_b")(inputs)
     >>> outputs = Dense(1, name="head")(Concatenate()([a, b]))
@@ -21,7 +21,7 @@ Example:
     >>> model(torch.zeros(5, 4)).shape
     torch.Size([5, 1])
     >>> [layer.name for layer in model.layers][:3]
-    ['input_layer', 'branch_a', 'branch_b']
+    ['features', 'branch_a', 'branch_b']
 """
 
 from __future__ import annotations
