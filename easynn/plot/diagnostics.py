@@ -178,6 +178,7 @@ def gradient_flow(history, path=None, figsize=(10.0, 4.0), dpi: int = 100, title
         left.plot(epochs[:len(values)], values, marker="o", ms=3, lw=1.2, label=name)
     left.set_yscale("log")
     left.set_xlabel("epoch")
+    left.xaxis.get_major_locator().set_params(integer=True)
     left.set_ylabel("gradient norm")
     left.set_title("per-layer gradient norm", fontsize=10)
     if len(layers) <= 12:
@@ -379,6 +380,11 @@ def model(model, path=None, figsize=None, dpi: int = 100):
     level = [0] * len(boxes)
     for parent, child in sorted(edges, key=lambda e: e[1]):  # layers are in topological order
         level[child] = max(level[child], level[parent] + 1)
+    # Then move each non-input layer down to just above its first consumer (fewer long arrows).
+    for i in reversed(range(len(boxes))):
+        children = [level[c] for p, c in edges if p == i]
+        if children and boxes[i][1] != "InputLayer":
+            level[i] = max(level[i], min(children) - 1)
     depth = max(level) + 1
     rows: dict[int, list[int]] = {}
     for i, lv in enumerate(level):
