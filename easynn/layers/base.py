@@ -349,6 +349,7 @@ class Layer(nn.Module):
         shape = tuple(int(s) for s in shape)
         if any(s < 0 for s in shape):
             raise ValueError(f"Weight shapes must be non-negative. Received: shape={shape}")
+        auto_named = name is None
         if name is None:
             name = "weight"
             index = 1
@@ -369,7 +370,28 @@ class Layer(nn.Module):
         regularizer = regularizers.get(regularizer)
         if regularizer is not None:
             self._weight_regularizers.append((name, regularizer))
+        if auto_named:  # renamed by ``self.w = self.add_weight(...)`` (see __setattr__)
+            self.__dict__.setdefault("_auto_weight_names", set()).add(name)
         return weight
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Keras code writes ``self.w = self.add_weight(shape=...)`` without a name. Register the
+        # weight under ``w`` only (not ``weight`` *and* ``w``), so it is counted once and a
+        # non-trainable one stays a buffer that ``.to(device)`` moves.
+        auto = self.__dict__.get("_auto_weight_names")
+        if auto and isinstance(value, torch.Tensor) and name not in auto:
+            for old in list(auto):
+                if self._parameters.get(old) is value or self._buffers.get(old) is value:
+                    auto.discard(old)
+                    is_buffer = self._buffers.get(old) is value
+                    (self._buffers if is_buffer else self._parameters).pop(old)
+                    self._weight_regularizers = [(name if n == old else n, r) for n, r in self._weight_regularizers]
+                    if is_buffer:
+                        self.__dict__.pop(name, None)
+                        self.register_buffer(name, value)
+                        return
+                    break
+        super().__setattr__(name, value)
 
     def _own_weights(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         trainable = [p for p in self._parameters.values() if p is not None]
