@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from easynn.layers.activation import ELU, LeakyReLU, Maxout, PReLU, ReLU, Softmax
+from tests.layers.layer_checks import check_layer as shared_check_layer
 
 KERAS_INPUT = torch.tensor([-3.0, -1.0, 0.0, 2.0])
 
@@ -17,15 +18,11 @@ def _seed():
 
 
 def check_layer(layer, input_shape, output_shape, params):
-    """Output shape, Keras's parameter count and the get_config round trip."""
+    """The shared shape/parameter-count/config checks, plus: a clone with the same weights
+    computes the same values."""
     x = torch.randn(*input_shape)
-    y = layer(x)
-    assert tuple(y.shape) == tuple(output_shape)
-    assert layer.count_params() == params
-    assert tuple(layer.compute_output_shape(tuple(input_shape))) == tuple(output_shape)
-    config = layer.get_config()
-    clone = type(layer).from_config(config)
-    assert clone.get_config() == config
+    y = shared_check_layer(layer, x, output_shape, params)
+    clone = type(layer).from_config(layer.get_config())
     clone(x)
     if params:
         clone.set_weights(layer.get_weights())
