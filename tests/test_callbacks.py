@@ -469,3 +469,21 @@ def test_history_plot_names_the_extra_when_matplotlib_is_missing(monkeypatch):
     history.history = {"loss": [1.0]}
     with pytest.raises(ImportError, match=r"pip install easynn\[plot\]"):
         history.plot()
+
+
+def test_early_stopping_example_stops_early_and_writes_plot_and_checkpoint(tmp_path, capsys):
+    import importlib.util
+    import pathlib
+
+    pytest.importorskip("matplotlib")
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "early_stopping.py"
+    spec = importlib.util.spec_from_file_location("easynn_example_early_stopping", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    result = example.main(str(tmp_path))
+    assert result["epochs"] < 300
+    assert os.path.getsize(result["plot"]) > 1000
+    restored = easynn.models.load_model(result["checkpoint"])
+    (_, _), (x_val, y_val) = example.make_data()
+    assert restored.evaluate(x_val, y_val, verbose=0)[0] == pytest.approx(result["best_val_loss"], rel=1e-5)
+    assert str(tmp_path) in capsys.readouterr().out
