@@ -132,6 +132,7 @@ def _capture_init_args(init):
         if "_auto_config" not in self.__dict__:
             try:
                 bound = signature.bind(self, *args, **kwargs)
+                bound.apply_defaults()
             except TypeError:
                 bound = None
             config: dict | None = {}

@@ -116,6 +116,11 @@ def write_archive(handle: BinaryIO, members: list[tuple[str, bytes, bool]]) -> N
             _write_member(archive, name, data, compress)
 
 
+def looks_like_pickle(head: bytes) -> bool:
+    """A pickle (protocol 2 or later) starts with PROTO 0x80 and the protocol number."""
+    return len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5
+
+
 def is_zip(head: bytes) -> bool:
     return head[:4] in (b"PK\x03\x04", b"PK\x05\x06")
 

@@ -129,7 +129,7 @@ def _read_model_file(path: str) -> tuple[dict, dict, dict]:
     with open(path, "rb") as handle:
         head = handle.read(9)
     if not files.is_zip(head):
-        if head[:1] == b"\x80":
+        if head[8:9] != b"{" and files.looks_like_pickle(head):
             raise ValueError(f"'{path}' is a Python pickle, not an easynn model file. {files.PICKLE_HINT}")
         if head[8:9] == b"{":  # a safetensors header
             hint = " If it was written by save_weights(), build the model in code and call model.load_weights()."

@@ -86,9 +86,12 @@ def bytes_to_tensors(data: bytes, source: str) -> tuple[list[torch.Tensor], list
     Raises:
         ValueError: for truncated or corrupted data, or a safetensors file not written by easynn.
     """
-    if data[:1] == b"\x80":
-        raise ValueError(f"{source} looks like a Python pickle, not a weights file. {files.PICKLE_HINT}")
-    header = _header(data, source)
+    try:
+        header = _header(data, source)
+    except ValueError:
+        if files.looks_like_pickle(data):
+            raise ValueError(f"{source} looks like a Python pickle, not a weights file. {files.PICKLE_HINT}") from None
+        raise
     metadata = header.get("__metadata__") or {}
     try:
         tensors = _st_load(data)
