@@ -234,7 +234,8 @@ def test_learning_rate_scheduler_sets_torch_lr_each_epoch():
     x, y = data(8)
     model = regressor(lr=0.1)
     seen = []
-    spy = LambdaCallback(on_train_batch_begin=lambda batch, logs: seen.append(torch_lrs(model)[0]) if batch == 0 else None)
+    spy = LambdaCallback(
+        on_train_batch_begin=lambda batch, logs: seen.append(torch_lrs(model)[0]) if batch == 0 else None)
     schedule = LearningRateScheduler(lambda epoch, lr: 0.1 * 0.5 ** epoch)
     history = model.fit(x, y, epochs=3, batch_size=4, callbacks=[schedule, spy], verbose=0)
     assert seen == pytest.approx([0.1, 0.05, 0.025])
@@ -324,7 +325,8 @@ def test_model_checkpoint_save_best_only(tmp_path):
         assert float(loaded.layers[0].kernel.detach()[0, 0]) == (written[-1])
     assert written == [0, 1, 4] and cb.best == 0.2
     # mode="max" (auto for accuracy) and initial_value_threshold.
-    cb = ModelCheckpoint(tmp_path / "acc.keras", monitor="val_accuracy", save_best_only=True, initial_value_threshold=0.8)
+    cb = ModelCheckpoint(tmp_path / "acc.keras", monitor="val_accuracy", save_best_only=True,
+                         initial_value_threshold=0.8)
     cb.set_model(model)
     cb.on_epoch_end(0, {"val_accuracy": 0.7})
     assert not (tmp_path / "acc.keras").exists()
@@ -387,7 +389,8 @@ def test_terminate_on_nan_raise_error():
     x, y = data(8)
     model = regressor()
     with pytest.raises(RuntimeError, match=r"Epoch 2, batch 0"):
-        model.fit(x, y, epochs=3, batch_size=4, verbose=0, callbacks=nan_at(model, 1, 0) + [TerminateOnNaN(raise_error=True)])
+        model.fit(x, y, epochs=3, batch_size=4, verbose=0,
+                  callbacks=nan_at(model, 1, 0) + [TerminateOnNaN(raise_error=True)])
 
 
 def test_terminate_on_nan_ignores_finite_losses():

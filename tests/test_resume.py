@@ -6,11 +6,9 @@ import signal
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import numpy as np
 import pytest
-import torch
 
 import easynn
 from easynn.callbacks import BackupAndRestore, Callback, CSVLogger, EarlyStopping, ReduceLROnPlateau
@@ -55,7 +53,8 @@ def test_resume_after_a_crash_equals_an_uninterrupted_run(tmp_path):
     easynn.utils.set_random_seed(3)
     reference = make_model()
     ref_history = reference.fit(x, y, epochs=5, batch_size=8, verbose=0,
-                                callbacks=[EarlyStopping(monitor="loss", patience=10), ReduceLROnPlateau(monitor="loss")])
+                                callbacks=[EarlyStopping(monitor="loss", patience=10),
+                                           ReduceLROnPlateau(monitor="loss")])
 
     backup = tmp_path / "backup"
     easynn.utils.set_random_seed(3)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import math
-import numbers
-
-__all__ = ["check_mode", "resolve_mode", "finite_number"]
+__all__ = ["check_mode", "resolve_mode"]
 
 # Metric names whose larger values are better (Keras marks these metrics with direction "up").
 _UP = ("acc", "accuracy", "auc", "precision", "recall", "f1", "fbeta", "iou", "r2", "cosine_similarity",
@@ -42,6 +39,3 @@ def resolve_mode(owner: str, monitor: str, mode: str) -> str:
         "or minimized. Pass mode='max' to track its highest value or mode='min' for its lowest."
     )
 
-
-def finite_number(value) -> bool:
-    return isinstance(value, numbers.Real) and math.isfinite(float(value))

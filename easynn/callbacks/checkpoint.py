@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 import torch
 
-from easynn.callbacks._monitor import check_mode, resolve_mode
+from easynn.callbacks._monitor import check_mode
 from easynn.callbacks.base import Callback
 
 __all__ = ["ModelCheckpoint", "BackupAndRestore"]
@@ -26,7 +26,9 @@ def _check_save_freq(save_freq):
     if save_freq == "epoch":
         return save_freq
     if isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq <= 0:
-        raise ValueError(f"`save_freq` must be 'epoch' or a positive integer (batches). Received: save_freq={save_freq!r}")
+        raise ValueError(
+            f"`save_freq` must be 'epoch' or a positive integer (batches). Received: save_freq={save_freq!r}"
+        )
     return save_freq
 
 
