@@ -229,3 +229,18 @@ def test_warnings_share_a_base_class():
 def test_activation_monitor_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         ActivationMonitor(**kwargs)
+
+
+def test_diagnose_example_runs_and_writes_figures(tmp_path, capsys):
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "diagnose.py"
+    spec = importlib.util.spec_from_file_location("easynn_example_diagnose", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    paths = module.main(str(tmp_path), epochs=1)
+    assert all(pathlib.Path(p).stat().st_size > 1000 for p in paths.values())
+    printed = capsys.readouterr().out
+    assert "VanishingGradientWarning" in printed.split("deep_relu")[0]  # the sigmoid net warns
+    assert "VanishingGradientWarning" not in printed.split("deep_relu")[1]
