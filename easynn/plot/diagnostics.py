@@ -174,8 +174,12 @@ def gradient_flow(history, path=None, figsize=(10.0, 4.0), dpi: int = 100, title
     epochs = list(getattr(history, "epoch", []) or []) or list(range(len(layers[0][1])))
     fig = _figure(tuple(figsize), dpi)
     left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-    for name, values in layers:
-        left.plot(epochs[:len(values)], values, marker="o", ms=3, lw=1.2, label=name)
+    from matplotlib import colormaps
+
+    colours = colormaps["viridis"]  # colour encodes depth: dark = first layer
+    for depth_index, (name, values) in enumerate(layers):
+        colour = colours(depth_index / max(len(layers) - 1, 1) * 0.9)
+        left.plot(epochs[:len(values)], values, marker="o", ms=3, lw=1.2, label=name, color=colour)
     left.set_yscale("log")
     left.set_xlabel("epoch")
     left.xaxis.get_major_locator().set_params(integer=True)
