@@ -597,3 +597,12 @@ def test_cuda_saved_model_loads_without_cuda(tmp_path):
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": os.getcwd()}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert result.stdout.strip().endswith("OK"), result.stderr
+
+
+# --------------------------------------------------------------------------- the example
+def test_custom_layer_example_reloads_identically(capsys):
+    import runpy
+
+    path = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "custom_layer.py")
+    assert runpy.run_path(path)["main"]() == 0.0
+    assert "max |prediction difference| after reload: 0.0" in capsys.readouterr().out
