@@ -159,6 +159,41 @@ def _capture_init_args(init):
     return __init__
 
 
+def _plain_own_weights(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    params = [p for p in module.parameters(recurse=False)]
+    buffers = [
+        b
+        for name, b in module.named_buffers(recurse=False)
+        if b.is_floating_point() and name not in module._non_persistent_buffers_set
+    ]
+    return params, buffers
+
+
+def _module_weights(module: nn.Module) -> list[torch.Tensor]:
+    """Weights of any module in Keras's order: its own, then its children's, depth first."""
+    if isinstance(module, Layer):
+        return module.weights
+    params, buffers = _plain_own_weights(module)
+    out = params + buffers
+    for child in module.children():
+        out += _module_weights(child)
+    return out
+
+
+def _module_weight_lists(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """(trainable, non_trainable) of any module; plain torch modules go by requires_grad."""
+    if isinstance(module, Layer):
+        return module._weight_lists()
+    params, buffers = _plain_own_weights(module)
+    trainable = [p for p in params if p.requires_grad]
+    non_trainable = [p for p in params if not p.requires_grad] + buffers
+    for child in module.children():
+        sub_t, sub_nt = _module_weight_lists(child)
+        trainable += sub_t
+        non_trainable += sub_nt
+    return trainable, non_trainable
+
+
 class Layer(nn.Module):
     """Base class of every easynn layer (and model).
 
@@ -225,6 +260,9 @@ class Layer(nn.Module):
         if batch_input_shape is not None:
             input_shape = tuple(batch_input_shape)[1:]
         self._declared_input_shape = tuple(input_shape) if input_shape is not None else None
+        # Keras semantics: a layer called outside fit() runs in inference mode (training=False).
+        # fit() switches the model to training mode and back; torch users can call .train().
+        self.training = False
 
     # ------------------------------------------------------------------ the contract
     def build(self, input_shape) -> None:
@@ -411,12 +449,7 @@ class Layer(nn.Module):
         trainable = own_trainable if self.trainable else []
         non_trainable = own_non_trainable + ([] if self.trainable else own_trainable)
         for child in self.children():
-            if isinstance(child, Layer):
-                sub_t, sub_nt = child._weight_lists()
-            else:  # a plain torch module inside an easynn layer
-                sub_t = [p for p in child.parameters() if p.requires_grad]
-                sub_nt = [p for p in child.parameters() if not p.requires_grad]
-                sub_nt += [b for b in child.buffers() if b.is_floating_point()]
+            sub_t, sub_nt = _module_weight_lists(child)
             if not self.trainable:
                 sub_nt, sub_t = sub_t + sub_nt, []
             trainable += sub_t
@@ -436,15 +469,10 @@ class Layer(nn.Module):
     @property
     def weights(self) -> list[torch.Tensor]:
         """All weights, in Keras's order: each layer's own, then its sublayers', depth first."""
-        out: list[torch.Tensor] = []
         own_t, own_nt = self._own_weights()
-        out += own_t + own_nt
+        out: list[torch.Tensor] = own_t + own_nt
         for child in self.children():
-            if isinstance(child, Layer):
-                out += child.weights
-            else:
-                out += list(child.parameters())
-                out += [b for b in child.buffers() if b.is_floating_point()]
+            out += _module_weights(child)
         return out
 
     @property

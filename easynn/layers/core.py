@@ -387,6 +387,7 @@ class TorchModuleWrapper(Layer):
         kwargs.setdefault("name", None)
         super().__init__(**kwargs)
         self.module = module
+        self.module.train(self.training)
 
     def call(self, inputs):
         if isinstance(inputs, (list, tuple)):
