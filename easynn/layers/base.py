@@ -38,6 +38,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from easynn.layers.symbolic import SymbolicTensor
+
 __all__ = ["Layer", "unique_name", "to_snake_case"]
 
 _NAME_COUNTS: collections.Counter = collections.Counter()
@@ -70,8 +72,8 @@ def _resolve_dtype(dtype: Any) -> torch.dtype | None:
 
 
 def _is_symbolic(value: Any) -> bool:
-    from easynn.layers.symbolic import SymbolicTensor
-
+    if isinstance(value, torch.Tensor):  # the hot path: a real tensor
+        return False
     if isinstance(value, SymbolicTensor):
         return True
     if isinstance(value, (list, tuple)):

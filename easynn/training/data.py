@@ -111,8 +111,14 @@ def _check_lengths(x, y, sample_weight) -> int:
 
 def _check_finite(value, label: str) -> None:
     for leaf in _leaves(value):
-        if leaf.is_floating_point() and not bool(torch.isfinite(leaf).all()):
-            bad = int((~torch.isfinite(leaf)).sum())
+        if not leaf.is_floating_point() or leaf.numel() == 0:
+            continue
+        # A sum is finite when every value is (one cheap pass, no full-size bool mask); only a
+        # non-finite sum, which a finite overflow can also cause, needs the exact count.
+        if bool(torch.isfinite(leaf.sum(dtype=torch.float64))):
+            continue
+        bad = int((~torch.isfinite(leaf)).sum())
+        if bad:
             raise ValueError(
                 f"`{label}` contains {bad} NaN or infinite value(s). Clean or impute the data before training."
             )
