@@ -7,17 +7,17 @@ file whole.
 
 from __future__ import annotations
 
-import io
 import os
 import random
-import tempfile
 import warnings
 
 import numpy as np
 import torch
 
+from easynn import distribute
 from easynn.callbacks._monitor import check_mode
 from easynn.callbacks.base import Callback
+from easynn.saving.files import atomic_write
 
 __all__ = ["ModelCheckpoint", "BackupAndRestore"]
 
@@ -177,29 +177,8 @@ class ModelCheckpoint(Callback):
 # --------------------------------------------------------------------------- BackupAndRestore
 
 def _atomic_save(obj, path: str) -> None:
-    """``torch.save`` to a temporary file in the same folder, fsync, then rename over ``path``."""
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".backup.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(buffer.getbuffer())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:  # pragma: no cover - platforms that cannot fsync a folder
-        pass
+    """``torch.save`` through the project's atomic writer (temporary file, fsync, rename)."""
+    atomic_write(path, lambda handle: torch.save(obj, handle))
 
 
 def _rng_state() -> dict:
@@ -334,7 +313,7 @@ class BackupAndRestore(Callback):
             self._write()
 
     def on_train_end(self, logs=None):
-        if not self.delete_checkpoint:
+        if not self.delete_checkpoint or not distribute.is_main_process():
             return
         for path in (self._path, self._prev_path):
             if os.path.exists(path):
@@ -346,6 +325,14 @@ class BackupAndRestore(Callback):
 
     # ------------------------------------------------------------------ files
     def _write(self) -> None:
+        # Under torchrun every process holds the same state: rank 0 writes, the others wait so
+        # that no process can read a half-written backup.
+        if distribute.is_main_process():
+            self._write_file()
+        if distribute.is_distributed():
+            distribute.barrier()
+
+    def _write_file(self) -> None:
         os.makedirs(self.backup_dir, exist_ok=True)
         callbacks = getattr(self.model, "_fit_callbacks", None) or []
         optimizer = getattr(self.model, "optimizer", None)

@@ -8,6 +8,7 @@ import os
 import warnings
 from typing import Callable
 
+from easynn import distribute
 from easynn.callbacks.base import Callback
 
 __all__ = ["CSVLogger", "TerminateOnNaN", "LambdaCallback"]
@@ -86,6 +87,8 @@ class CSVLogger(Callback):
             self.keys = sorted(logs)
             if self.keys and not any(key.startswith("val_") for key in self.keys):
                 self.keys += [f"val_{key}" for key in self.keys]
+        if not distribute.is_main_process():  # under torchrun, rank 0 alone writes the log
+            return
         if self._writer is None:
             self._open()
         row = {"epoch": epoch}
