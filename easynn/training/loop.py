@@ -232,37 +232,32 @@ class Trainer:
                 names.append(f"{out_name}_{metric.name}" if several else metric.name)
         return names
 
-    def _state_tensors(self) -> list[torch.Tensor]:
-        tensors = [self._loss_sum, torch.tensor(float(self._count), device=self.device)] + list(self._term_sums)
-        for metric_list in self.metrics:
-            for metric in metric_list:
-                tensors += list(metric.variables)
-        return tensors
+    def _all_reduce_state(self) -> None:
+        """Replace this process's running sums by the sums over all processes (epoch end)."""
+        count = torch.tensor(float(self._count), device=self.device)
+        states = [self._loss_sum, count, *self._term_sums] + [v for m in self._flat_metrics() for v in m.variables]
+        reduced = self.strategy.reduce_sum([t.detach().float().clone() for t in states])
+        for state, total in zip(states, reduced):
+            state.copy_(total.to(state.dtype))
+        self._count = int(round(float(count)))
+
+    def _flat_metrics(self) -> list:
+        return [metric for metric_list in self.metrics for metric in metric_list]
 
     def results(self, reduce: bool = False) -> dict[str, float]:
-        """The running (or, with ``reduce``, globally reduced) loss and metrics as floats."""
+        """The running loss and metrics as floats (summed over all processes with ``reduce``).
+
+        Every value is a per-sample mean: sums of ``value × samples`` divided by the sample count,
+        never a mean of batch means.
+        """
         if reduce and self.strategy.world_size > 1:
-            reduced = self.strategy.reduce_sum([t.detach().clone().float() for t in self._state_tensors()])
-            loss = float(reduced[0] / reduced[1].clamp_min(1))
-            # Metric variables were summed across processes in place of the originals.
-            offset = 2 + len(self._term_sums)
-            values = {"loss": loss}
-            for name, total in zip(self._output_loss_names(), reduced[2:offset]):
-                values[name] = float(total / reduced[1].clamp_min(1))
-            for name, metric in zip(self.metric_names()[1 + len(self._term_sums):], [m for ml in self.metrics for m in ml]):
-                count = len(list(metric.variables))
-                originals = [v.detach().clone() for v in metric.variables]
-                for var, new in zip(metric.variables, reduced[offset:offset + count]):
-                    var.copy_(new.to(var.dtype))
-                values[name] = float(metric.result())
-                for var, old in zip(metric.variables, originals):
-                    var.copy_(old)
-                offset += count
-            return values
-        values = {"loss": float(self._loss_sum / max(self._count, 1))}
+            self._all_reduce_state()
+        count = max(self._count, 1)
+        values = {"loss": float(self._loss_sum / count)}
         for name, total in zip(self._output_loss_names(), self._term_sums):
-            values[name] = float(total / max(self._count, 1))
-        for name, metric in zip(self.metric_names()[1 + len(self._term_sums):], [m for ml in self.metrics for m in ml]):
+            values[name] = float(total / count)
+        metric_names = self.metric_names()[1 + len(self._term_sums):]
+        for name, metric in zip(metric_names, self._flat_metrics()):
             values[name] = float(metric.result())
         return values
 
