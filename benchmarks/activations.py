@@ -9,11 +9,13 @@ Usage:
     python benchmarks/activations.py                # eager, CPU (2 threads) and CUDA if present
     python benchmarks/activations.py --compile      # also torch.compile (slow to compile on CPU)
     python benchmarks/activations.py --only relu,gelu --repeats 31
+    python benchmarks/activations.py --timer cpu --threads 1   # on a busy machine
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -50,16 +52,16 @@ def _step(fn, inputs, g):
     return torch.autograd.grad(y, inputs, g)
 
 
-def _time(fn, inputs, g, device, inner):
+def _time(fn, inputs, g, device, inner, clock=time.perf_counter):
     _sync(device)
-    start = time.perf_counter()
+    start = clock()
     for _ in range(inner):
         _step(fn, inputs, g)
     _sync(device)
-    return (time.perf_counter() - start) / inner
+    return (clock() - start) / inner
 
 
-def bench(name, shape, device, compiled, repeats):
+def bench(name, shape, device, compiled, repeats, clock=time.perf_counter):
     ours, native, has_alpha = FUNCTIONS[name]
     x = torch.randn(shape, device=device).requires_grad_()
     g = torch.randn(shape, device=device)
@@ -76,8 +78,8 @@ def bench(name, shape, device, compiled, repeats):
             _step(fn, inputs, g)
     t_ours, t_native = [], []
     for _ in range(repeats):  # interleaved repeats
-        t_ours.append(_time(ours, inputs, g, device, inner))
-        t_native.append(_time(native, inputs, g, device, inner))
+        t_ours.append(_time(ours, inputs, g, device, inner, clock))
+        t_native.append(_time(native, inputs, g, device, inner, clock))
     return statistics.median(t_ours), statistics.median(t_native)
 
 
@@ -89,6 +91,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
     parser.add_argument("--shapes", default="128x256,2048x2048")
     parser.add_argument("--no-cuda", action="store_true")
+    parser.add_argument(
+        "--timer", choices=["wall", "cpu"], default="wall",
+        help="wall: perf_counter (default); cpu: process CPU time, steadier on a busy machine "
+        "(use with --threads 1: idle OpenMP threads spin and would be counted)",
+    )
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -99,16 +106,20 @@ def main() -> None:
     if torch.cuda.is_available() and not args.no_cuda:
         devices.append(torch.device("cuda"))
     modes = [False, True] if args.compile else [False]
+    clock = time.process_time if args.timer == "cpu" else time.perf_counter
 
-    print(f"torch {torch.__version__}, CPU threads {torch.get_num_threads()}, "
-          f"median of {args.repeats} interleaved repeats, forward + backward, float32\n")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"torch {torch.__version__}, CPU threads {torch.get_num_threads()} "
+          f"(machine: {os.cpu_count()} CPUs, 1-min load average {load:.1f}), "
+          f"{args.timer} time, median of {args.repeats} interleaved repeats, forward + backward, "
+          "float32\n")
     print("| device | mode | shape | activation | easynn (ms) | native (ms) | ratio |")
     print("|---|---|---|---|---:|---:|---:|")
     for device in devices:
         for compiled in modes:
             for shape in shapes:
                 for name in names:
-                    t_ours, t_native = bench(name, shape, device, compiled, args.repeats)
+                    t_ours, t_native = bench(name, shape, device, compiled, args.repeats, clock)
                     mode = "compile" if compiled else "eager"
                     print(f"| {device.type} | {mode} | {shape[0]}x{shape[1]} | {name} | "
                           f"{t_ours * 1e3:.3f} | {t_native * 1e3:.3f} | {t_ours / t_native:.2f} |",

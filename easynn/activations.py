@@ -70,9 +70,12 @@ def _is_batched(grad: torch.Tensor) -> bool:
 
 
 def _in_place_ok(grad: torch.Tensor) -> bool:
-    """True when writing into a fresh buffer is safe: backward's own graph is not recorded and
-    no vmap is batching the gradient (``autograd.grad(..., is_grads_batched=True)``)."""
-    return not torch.is_grad_enabled() and not _is_batched(grad)
+    """True when writing into a fresh buffer is safe and useful: backward's own graph is not
+    recorded, no vmap is batching the gradient (``autograd.grad(..., is_grads_batched=True)``),
+    and torch.compile is not tracing (its compiler fuses the plain formula by itself)."""
+    if torch.compiler.is_compiling() or torch.is_grad_enabled():
+        return False
+    return not _is_batched(grad)
 
 
 def _one(like: torch.Tensor) -> torch.Tensor:
@@ -272,6 +275,11 @@ class _PReLUFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(x, alpha):
+        if alpha.numel() == 1 or (
+            x.dim() == 2 and alpha.dim() > 0 and alpha.numel() == alpha.shape[-1] == x.shape[1]
+        ):
+            # torch's kernel takes a slope per channel of axis 1 (or one slope): same values
+            return F.prelu(x, alpha.reshape(-1))
         # max(0, x) + alpha * min(0, x): exact for any alpha (no x - (1 - alpha) x cancellation).
         return torch.addcmul(torch.relu(x), torch.clamp_max(x, 0), alpha)
 
@@ -543,13 +551,13 @@ class _GELUFunction(torch.autograd.Function):
     @staticmethod
     def setup_context(ctx, inputs, output):
         ctx.approximate = inputs[1]
-        ctx.save_for_backward(inputs[0])
+        ctx.save_for_backward(inputs[0], output)
 
     # f'(x) = Phi(x) + x phi(x),  Phi(x) = (1 + erf(x / sqrt 2)) / 2,  phi(x) = exp(-x^2/2) / sqrt(2 pi)
     # (tanh form: with t = tanh(k (x + c x^3)), f'(x) = (1 + t)/2 + x (1 - t^2) k (1 + 3 c x^2) / 2)
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+        x, y = ctx.saved_tensors
         g, x = _f32(grad), _f32(x)
         if ctx.approximate:
             inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3)
@@ -557,8 +565,10 @@ class _GELUFunction(torch.autograd.Function):
             d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
             return (g * d).to(grad.dtype), None
         if _in_place_ok(grad):
-            d = torch.mul(x, _INV_SQRT_2).erf_().mul_(0.5).add_(0.5)  # Phi(x)
-            pdf = torch.mul(x, x).mul_(-0.5).exp_()  # sqrt(2 pi) * phi(x)
+            # Phi(x) = f(x) / x saves an erf pass (0/0 only at x = 0, where Phi = 1/2). Caveat:
+            # for subnormal x (|x| < 1e-38 in float32) f(x) underflows and this Phi is off.
+            d = torch.div(_f32(y), x).nan_to_num_(nan=0.5, posinf=1.0, neginf=0.0)
+            pdf = torch.addcmul(_zero(x), x, x, value=-0.5).exp_()  # sqrt(2 pi) * phi(x)
             return d.addcmul_(pdf, x, value=_INV_SQRT_2PI).mul_(g).to(grad.dtype), None
         cdf = 0.5 * (1 + torch.erf(x * _INV_SQRT_2))
         pdf = torch.exp(-0.5 * x * x) * _INV_SQRT_2PI

@@ -129,7 +129,9 @@ def test_create_graph_gives_same_first_gradient(name):
 
 def test_gradient_at_zero_follows_torch_convention():
     x = torch.zeros(3, requires_grad=True)
-    for fn, ref in [(A.relu, F.relu), (A.leaky_relu, lambda t: F.leaky_relu(t, 0.2)), (A.elu, F.elu)]:
+    pairs = [(A.relu, F.relu), (A.leaky_relu, lambda t: F.leaky_relu(t, 0.2)), (A.elu, F.elu),
+             (A.gelu, F.gelu), (lambda t: A.prelu(t, torch.tensor([0.3])), lambda t: F.prelu(t, torch.tensor([0.3])))]
+    for fn, ref in pairs:
         (got,) = torch.autograd.grad(fn(x).sum(), x)
         (want,) = torch.autograd.grad(ref(x).sum(), x)
         torch.testing.assert_close(got, want)
@@ -280,6 +282,19 @@ def test_serialize_swish_none_and_custom():
     assert A.serialize(None) == "linear"
     fn = lambda t: t  # noqa: E731
     assert A.serialize(fn) is fn
+
+
+@pytest.mark.parametrize("alpha_shape", [(), (1,), (3,), (1, 3), (3, 1), (1, 1)])
+def test_prelu_alpha_shapes_broadcast_like_numpy(alpha_shape):
+    x = _input((3, 3)).requires_grad_()
+    alpha = torch.rand(alpha_shape, dtype=torch.float64, requires_grad=True)
+    g = torch.randn(3, 3, dtype=torch.float64)
+    y = A.prelu(x, alpha)
+    torch.testing.assert_close(y, _prelu_ref(x, alpha))
+    grads = torch.autograd.grad(y, (x, alpha), g)
+    grads_ref = torch.autograd.grad(_prelu_ref(x, alpha), (x, alpha), g)
+    for got, want in zip(grads, grads_ref):
+        torch.testing.assert_close(got, want)
 
 
 def test_bad_arguments_raise():
