@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from easynn.layers import Dense
+from easynn.layers import Dense, Input
 from easynn.models import Sequential
 from easynn.utils import set_random_seed
 
@@ -21,9 +21,7 @@ def blobs(n, seed=0):
 
 def small_model(seed=0):
     set_random_seed(seed)
-    model = Sequential([Dense(16, activation="relu"), Dense(2, activation="softmax")])
-    model.build((None, 8))
-    return model
+    return Sequential([Input((8,)), Dense(16, activation="relu"), Dense(2, activation="softmax")])
 
 
 # ------------------------------------------------------------------------------ argument handling

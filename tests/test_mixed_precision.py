@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 import easynn
 from easynn import activations, mixed_precision
-from easynn.layers import Dense
+from easynn.layers import Dense, Input
 from easynn.models import Sequential
 from easynn.utils import set_random_seed
 
@@ -33,9 +33,7 @@ def blobs(n=256, seed=0):
 
 def small_model(seed=0):
     set_random_seed(seed)
-    model = Sequential([Dense(16, activation="relu"), Dense(2, activation="softmax")])
-    model.build((None, 8))
-    return model
+    return Sequential([Input((8,)), Dense(16, activation="relu"), Dense(2, activation="softmax")])
 
 
 def record_dtypes(layer):
@@ -168,6 +166,7 @@ def test_mixed_float16_gradients_are_unscaled_before_the_step():
     assert model._trainer.scaler.get_scale() == 65536.0  # no overflow: the scale is unchanged
     start, end16 = weights["mixed_float16"]
     _, end32 = weights["float32"]
+    assert len(start) == len(end16) == len(end32) == 4
     for before, w16, w32 in zip(start, end16, end32):
         assert np.abs(w32 - before).max() > 1e-4  # the step moved the weights
         np.testing.assert_allclose(w16, w32, atol=2e-3)
@@ -181,6 +180,7 @@ def test_mixed_float16_skips_a_step_with_overflowing_gradients():
     model.compile(optimizer=easynn.optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy",
                   mixed_precision="mixed_float16", device="cpu")
     before = [w.copy() for w in model.get_weights()]
+    assert len(before) == 4
     model.train_on_batch(x, y)
     for w0, w1 in zip(before, model.get_weights()):
         np.testing.assert_array_equal(w0, w1)
