@@ -373,10 +373,10 @@ def model(model, path=None, figsize=None, dpi: int = 100):
 
     Example:
         >>> import easynn
-        >>> net = easynn.Sequential([easynn.Input(shape=(3,)), easynn.layers.Dense(2, name="out")])
+        >>> net = easynn.Sequential([easynn.Input(shape=(3,), name="x"), easynn.layers.Dense(2, name="out")])
         >>> fig = model(net, dpi=50)
         >>> [t.get_text() for t in fig.axes[0].texts if t.get_text()]
-        ['input_layer\\nInputLayer\\n(None, 3)', 'out\\nDense\\n(None, 2)']
+        ['x\\nInputLayer\\n(None, 3)', 'out\\nDense\\n(None, 2)']
     """
     boxes, edges = _graph(model)
     if not boxes:
