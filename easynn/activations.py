@@ -553,8 +553,8 @@ class _GELUFunction(torch.autograd.Function):
         ctx.approximate = inputs[1]
         ctx.save_for_backward(inputs[0], output)
 
-    # f'(x) = Phi(x) + x phi(x),  Phi(x) = (1 + erf(x / sqrt 2)) / 2,  phi(x) = exp(-x^2/2) / sqrt(2 pi)
-    # (tanh form: with t = tanh(k (x + c x^3)), f'(x) = (1 + t)/2 + x (1 - t^2) k (1 + 3 c x^2) / 2)
+    # f'(x) = Phi(x) + x phi(x),  Phi = (1 + erf(x / sqrt 2)) / 2,  phi = exp(-x^2 / 2) / sqrt(2 pi)
+    # (tanh form, t = tanh(k (x + c x^3)): f'(x) = (1 + t) / 2 + x (1 - t^2) k (1 + 3 c x^2) / 2)
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
@@ -562,11 +562,13 @@ class _GELUFunction(torch.autograd.Function):
         if ctx.approximate:
             inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3)
             t = torch.tanh(inner)
-            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
+            slope = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
+            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * slope
             return (g * d).to(grad.dtype), None
         if _in_place_ok(grad):
             # Phi(x) = f(x) / x saves an erf pass (0/0 only at x = 0, where Phi = 1/2). Caveat:
-            # for subnormal x (|x| < 1e-38 in float32) f(x) underflows and this Phi is off.
+            # for subnormal x (|x| < 1.2e-38 in float32) f(x) = x / 2 has few significant
+            # bits, so Phi loses precision there (and is 0 for the smallest one, 1.4e-45).
             d = torch.div(_f32(y), x).nan_to_num_(nan=0.5, posinf=1.0, neginf=0.0)
             pdf = torch.addcmul(_zero(x), x, x, value=-0.5).exp_()  # sqrt(2 pi) * phi(x)
             return d.addcmul_(pdf, x, value=_INV_SQRT_2PI).mul_(g).to(grad.dtype), None
