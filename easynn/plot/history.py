@@ -53,7 +53,8 @@ def history(history, path=None, metrics=None, dpi: int = 100, width: float = 6.0
         raise TypeError(f"`history` must be a History or a dict of lists. Received: {type(history).__name__}")
     epochs = list(getattr(history, "epoch", []) or [])
     if metrics is None:
-        metrics = [k for k in logs if not k.startswith("val_") and k != "learning_rate"]
+        # Diagnostics ("grad_norm/dense", ...) have their own plots (easynn.plot.gradient_flow).
+        metrics = [k for k in logs if not k.startswith("val_") and k != "learning_rate" and "/" not in k]
         metrics.sort(key=lambda k: (k != "loss", k))
     elif isinstance(metrics, str):
         metrics = [metrics]

@@ -17,9 +17,14 @@ __all__ = ["ProgbarLogger", "format_logs"]
 
 
 def format_logs(logs: dict) -> str:
-    """``"accuracy: 0.9100 - loss: 0.2500"``: Keras's sorted ``name: value`` pairs."""
+    """``"accuracy: 0.9100 - loss: 0.2500"``: Keras's sorted ``name: value`` pairs.
+
+    Per-layer diagnostic keys (``"grad_norm/dense"``) are left out of the line.
+    """
     parts = []
     for key in sorted(logs):
+        if "/" in key:  # per-layer diagnostics (GradientMonitor, ActivationMonitor) stay in History
+            continue
         value = logs[key]
         parts.append(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
     return " - ".join(parts)
