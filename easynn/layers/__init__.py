@@ -1,8 +1,13 @@
 """Layers: the Keras layer contract (``base.Layer``) and the built-in layers."""
 
 from easynn.layers.base import Layer
+from easynn.layers.activation import ELU, LeakyReLU, Maxout, PReLU, ReLU, Softmax
 from easynn.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Reshape, TorchModuleWrapper
 from easynn.layers.symbolic import SymbolicTensor
+from easynn.layers.merge import (
+    Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract,
+    add, average, concatenate, maximum, minimum, multiply, subtract,
+)
 from easynn.layers.conv import Conv1D, Conv2D, Convolution1D, Convolution2D
 from easynn.layers.pooling import (
     AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
@@ -12,19 +17,15 @@ from easynn.layers.pooling import (
 from easynn.layers.normalization import BatchNormalization, LayerNormalization
 from easynn.layers.embedding import Embedding
 from easynn.layers.recurrent import GRU, LSTM
-from easynn.layers.merge import (
-    Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract,
-    add, average, concatenate, maximum, minimum, multiply, subtract,
-)
 
 __all__ = [
-    "Layer", "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Lambda", "Reshape",
+    "Layer", "ELU", "LeakyReLU", "Maxout", "PReLU", "ReLU", "Softmax", "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Lambda", "Reshape",
     "TorchModuleWrapper", "SymbolicTensor",
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+    "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate",
     "Conv1D", "Conv2D", "Convolution1D", "Convolution2D",
     "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalAveragePooling1D",
     "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D", "AvgPool1D",
     "AvgPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D",
     "BatchNormalization", "LayerNormalization", "Embedding", "LSTM", "GRU",
-    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
-    "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate",
 ]
