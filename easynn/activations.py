@@ -90,6 +90,27 @@ def _as_tensor(x: Any) -> torch.Tensor:
     return x if isinstance(x, torch.Tensor) else torch.as_tensor(x)
 
 
+# ``Function.apply`` binds its arguments with ``inspect.signature`` on every call when a Function
+# uses ``setup_context`` (about 25 µs, more than a small relu costs). All our arguments are passed
+# positionally and complete, so in plain eager mode we call the C implementation directly; under
+# torch.compile, functorch transforms (vmap, grad) or with functorch-wrapped inputs we keep the
+# documented path, which those systems understand.
+_C_APPLY = torch._C._FunctionBase.__dict__["apply"]
+_is_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+
+
+def _apply(function: type, x: torch.Tensor, *args: Any) -> torch.Tensor:
+    """``function.apply(x, *args)`` without per-call signature binding on the eager path."""
+    if (
+        torch.compiler.is_compiling()
+        or torch._C._are_functorch_transforms_active()
+        or _is_wrapped(x)
+        or any(isinstance(a, torch.Tensor) and _is_wrapped(a) for a in args)
+    ):
+        return function.apply(x, *args)
+    return _C_APPLY.__get__(None, function)(x, *args)
+
+
 def _check_number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"`{name}` must be a number. Received: {name}={value!r}")
@@ -133,7 +154,7 @@ def sigmoid(x: torch.Tensor) -> torch.Tensor:
         >>> sigmoid(torch.tensor([0.0, -1e4]))
         tensor([0.5000, 0.0000])
     """
-    return _SigmoidFunction.apply(_as_tensor(x))
+    return _apply(_SigmoidFunction, _as_tensor(x))
 
 
 # ---------------------------------------------------------------------------------- tanh
@@ -173,7 +194,7 @@ def tanh(x: torch.Tensor) -> torch.Tensor:
         >>> tanh(torch.tensor([0.0, 1e4]))
         tensor([0., 1.])
     """
-    return _TanhFunction.apply(_as_tensor(x))
+    return _apply(_TanhFunction, _as_tensor(x))
 
 
 # ---------------------------------------------------------------------------------- relu
@@ -212,7 +233,7 @@ def relu(x: torch.Tensor) -> torch.Tensor:
         >>> relu(torch.tensor([-2.0, 0.0, 3.0]))
         tensor([0., 0., 3.])
     """
-    return _ReLUFunction.apply(_as_tensor(x))
+    return _apply(_ReLUFunction, _as_tensor(x))
 
 
 # ---------------------------------------------------------------------------------- leaky_relu
@@ -266,7 +287,7 @@ def leaky_relu(x: torch.Tensor, negative_slope: float = 0.2) -> torch.Tensor:
         tensor([-0.2000,  2.0000])
     """
     negative_slope = _check_number("negative_slope", negative_slope)
-    return _LeakyReLUFunction.apply(_as_tensor(x), negative_slope)
+    return _apply(_LeakyReLUFunction, _as_tensor(x), negative_slope)
 
 
 # ---------------------------------------------------------------------------------- prelu
@@ -348,7 +369,7 @@ def prelu(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
         )
     if alpha.dtype != x.dtype:
         alpha = alpha.to(x.dtype)
-    return _PReLUFunction.apply(x, alpha)
+    return _apply(_PReLUFunction, x, alpha)
 
 
 # ---------------------------------------------------------------------------------- elu
@@ -404,7 +425,7 @@ def elu(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
         tensor([-1.,  0.,  2.])
     """
     alpha = _check_number("alpha", alpha)
-    return _ELUFunction.apply(_as_tensor(x), alpha)
+    return _apply(_ELUFunction, _as_tensor(x), alpha)
 
 
 # ---------------------------------------------------------------------------------- softplus
@@ -445,7 +466,7 @@ def softplus(x: torch.Tensor) -> torch.Tensor:
         >>> softplus(torch.tensor([0.0, 1e4]))
         tensor([6.9315e-01, 1.0000e+04])
     """
-    return _SoftplusFunction.apply(_as_tensor(x))
+    return _apply(_SoftplusFunction, _as_tensor(x))
 
 
 # ---------------------------------------------------------------------------------- softmax
@@ -493,7 +514,7 @@ def softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
     """
     if isinstance(axis, bool) or not isinstance(axis, int):
         raise TypeError(f"`axis` must be an integer. Received: axis={axis!r}")
-    return _SoftmaxFunction.apply(_as_tensor(x), axis)
+    return _apply(_SoftmaxFunction, _as_tensor(x), axis)
 
 
 # ---------------------------------------------------------------------------------- silu
@@ -534,7 +555,7 @@ def silu(x: torch.Tensor) -> torch.Tensor:
         >>> silu(torch.tensor([0.0, 1.0]))
         tensor([0.0000, 0.7311])
     """
-    return _SiLUFunction.apply(_as_tensor(x))
+    return _apply(_SiLUFunction, _as_tensor(x))
 
 
 swish = silu
@@ -600,7 +621,7 @@ def gelu(x: torch.Tensor, approximate: bool = False) -> torch.Tensor:
     """
     if not isinstance(approximate, bool):
         raise TypeError(f"`approximate` must be a bool. Received: approximate={approximate!r}")
-    return _GELUFunction.apply(_as_tensor(x), approximate)
+    return _apply(_GELUFunction, _as_tensor(x), approximate)
 
 
 # ---------------------------------------------------------------------------------- linear

@@ -317,3 +317,16 @@ def test_bad_arguments_raise():
         A.prelu(x, 0.1)
     with pytest.raises(ValueError, match=r"alpha.shape=\(4,\)"):
         A.prelu(x, torch.zeros(4))
+
+
+def test_fast_eager_apply_matches_documented_apply_and_keeps_custom_backward():
+    # The eager path skips Function.apply's per-call signature binding; it must be the same call.
+    from easynn.activations import _apply, _ELUFunction
+
+    x = torch.randn(5, 4, dtype=torch.float64, requires_grad=True)
+    fast = _apply(_ELUFunction, x, 0.7)
+    slow = _ELUFunction.apply(x, 0.7)
+    assert type(fast.grad_fn) is type(slow.grad_fn)
+    (g_fast,) = torch.autograd.grad(fast.sum(), x)
+    (g_slow,) = torch.autograd.grad(slow.sum(), x)
+    assert torch.equal(fast, slow) and torch.equal(g_fast, g_slow)
