@@ -511,6 +511,22 @@ class SparseCategoricalCrossentropy(_Crossentropy):
         super().__init__(from_logits, name, reduction, ignore_class=ignore_class, axis=axis)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if (
+            self.from_logits
+            and sample_weight is None
+            and self.reduction in ("sum_over_batch_size", "mean")
+            and self.options["ignore_class"] is None
+            and isinstance(y_true, torch.Tensor)
+            and isinstance(y_pred, torch.Tensor)
+            and y_true.dtype == torch.int64
+            and y_true.dim() == 1
+            and y_pred.dim() == 2
+            and self.options["axis"] in (-1, 1)
+            and y_true.shape[0] == y_pred.shape[0]
+        ):
+            # The common training case in one fused kernel: mean of -log_softmax(z)_y (in float32
+            # at least, as everywhere in this module).
+            return F.cross_entropy(y_pred if y_pred.dtype in (torch.float32, torch.float64) else y_pred.float(), y_true)
         values = self.call(y_true, y_pred)
         ignore = self.options["ignore_class"]
         mask = None

@@ -370,3 +370,23 @@ def test_bad_layer_arguments():
         easynn.Sequential(["not a layer"])
     with pytest.raises(ValueError, match="unique"):
         easynn.Sequential([Dense(2, name="a"), Dense(2, name="a")])
+
+
+def test_sequential_build_creates_weights_like_keras():
+    model = easynn.Sequential([Dense(4), Dense(2)])
+    model.build((None, 8))
+    assert model.built and model.count_params() == 8 * 4 + 4 + 4 * 2 + 2
+    with pytest.raises(ValueError, match="input_shape"):
+        easynn.Sequential([Dense(2)]).build()
+
+
+def test_first_call_builds_on_the_real_inputs_dtype():
+    model = easynn.Sequential([easynn.layers.Embedding(10, 3), Flatten(), Dense(2)])
+    out = model(torch.tensor([[1, 2, 3]]))
+    assert out.shape == (1, 2) and model.count_params() == 10 * 3 + 9 * 2 + 2
+
+
+def test_compile_accepts_a_policy_object():
+    model = classifier()
+    model.compile(optimizer="sgd", loss="mse", mixed_precision=easynn.mixed_precision.Policy("mixed_bfloat16"))
+    assert model._precision == torch.bfloat16

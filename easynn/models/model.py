@@ -167,10 +167,12 @@ class Model(Layer):
         for spec in self._flat_specs(metrics):
             if isinstance(spec, str):
                 metrics_module.get(spec, (2, 1), (2, 1))
-        if mixed_precision is None:
-            from easynn import mixed_precision as mp
+        from easynn import mixed_precision as mp
 
+        if mixed_precision is None:
             mixed_precision = mp.global_policy()
+        if isinstance(mixed_precision, mp.Policy):
+            mixed_precision = mixed_precision.name
         if mixed_precision not in _PRECISIONS:
             raise ValueError(
                 "`mixed_precision` must be 'float32', 'mixed_float16' or 'mixed_bfloat16'. "
@@ -248,7 +250,7 @@ class Model(Layer):
             return list(spec)
         return [spec] * len(names)
 
-    def _probe(self, x, y, strategy) -> Any:
+    def _probe(self, x) -> Any:
         """Run the model on the first two samples (building it if needed) to learn output shapes."""
         take = lambda t: t[:2].to(self.device)  # noqa: E731
         x_probe = data_module.tree_map(take, x)
@@ -262,9 +264,9 @@ class Model(Layer):
             self._clear_losses()
         return y_pred
 
-    def _ensure_trainer(self, x_sample, y_sample, strategy) -> Trainer:
-        """Build the model, optimizer, losses and metrics for data like ``x_sample``."""
-        y_pred = self._probe(x_sample, y_sample, strategy)
+    def _ensure_trainer(self, y_sample, y_pred, strategy) -> Trainer:
+        """Build the optimizer, losses and metrics for targets like ``y_sample`` (model outputs
+        like ``y_pred``); reuse the current trainer when nothing changed."""
         outputs = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
         targets = y_sample if isinstance(y_sample, (list, tuple)) else [y_sample]
         if y_sample is not None and len(targets) != len(outputs):
@@ -292,10 +294,10 @@ class Model(Layer):
                     metric.to(self.device)
         return self._trainer
 
-    def _check_targets(self, trainer: Trainer, x_sample, y_sample) -> None:
+    def _check_targets(self, trainer: Trainer, y_sample, y_pred) -> None:
+        """Each loss checks the targets' shape against the outputs' (label format errors)."""
         if y_sample is None:
             return
-        y_pred = self._probe(x_sample, y_sample, trainer.strategy)
         outputs = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
         targets = y_sample if isinstance(y_sample, (list, tuple)) else [y_sample]
         for loss, target, output in zip(trainer.losses, targets, outputs):
@@ -314,8 +316,9 @@ class Model(Layer):
         batches = data_module.adapt(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, device=self.device,
                                     rank=strategy.rank, world_size=strategy.world_size, seed=seed)
         x_sample, y_sample = self._first_samples(batches)
-        trainer = self._ensure_trainer(x_sample, y_sample, strategy)
-        self._check_targets(trainer, x_sample, y_sample)
+        y_pred = self._probe(x_sample)  # builds the model on first use
+        trainer = self._ensure_trainer(y_sample, y_pred, strategy)
+        self._check_targets(trainer, y_sample, y_pred)
         return batches, trainer
 
     # ------------------------------------------------------------------ fit
@@ -421,7 +424,7 @@ class Model(Layer):
         batches = data_module.adapt(x_val, y_val, sw_val, batch_size=batch_size, shuffle=False, device=self.device,
                                     rank=strategy.rank, world_size=strategy.world_size)
         x_sample, y_sample = self._first_samples(batches)
-        self._check_targets(self._trainer, x_sample, y_sample)
+        self._check_targets(self._trainer, y_sample, self._probe(x_sample))
         return batches
 
     def _run_test(self, batches, trainer: Trainer, callback_list: CallbackList | None) -> dict:

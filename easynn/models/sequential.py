@@ -111,8 +111,34 @@ class Sequential(Model):
             self.train(was_training)
             self._clear_losses()
 
-    def build(self, input_shape) -> None:
-        self._build_input_shape = input_shape
+    def _build_on(self, inputs) -> None:
+        # The first real call builds each layer on the real inputs (their dtype included).
+        self._building = True
+        try:
+            super()._build_on(inputs)
+        finally:
+            self._building = False
+
+    def build(self, input_shape=None) -> None:
+        """Create every layer's weights for inputs of ``input_shape`` (batch axis included,
+        ``None`` allowed), as ``keras.Sequential.build`` does.
+
+        Raises:
+            ValueError: without an input shape when the model has no ``Input``.
+        """
+        if getattr(self, "_building", False):  # building from a real call: the layers build as it runs
+            return
+        if input_shape is None:
+            if self._input_layer is None:
+                raise ValueError("build() needs an input_shape, e.g. model.build((None, 784)).")
+            input_shape = (None,) + self._input_layer.shape
+        self._building = True
+        try:
+            self._build_from_input_shape(tuple(input_shape), torch.float32)
+        finally:
+            self._building = False
+        self._build_input_shape = tuple(input_shape)
+        self.built = True
 
     def call(self, inputs, training=None):
         for layer in self._stack:

@@ -114,8 +114,9 @@ def _check_finite(value, label: str) -> None:
         if not leaf.is_floating_point() or leaf.numel() == 0:
             continue
         # A sum is finite when every value is (one cheap pass, no full-size bool mask); only a
-        # non-finite sum, which a finite overflow can also cause, needs the exact count.
-        if bool(torch.isfinite(leaf.sum(dtype=torch.float64))):
+        # non-finite sum, which an overflow of large finite values can also cause, needs the
+        # exact count.
+        if bool(torch.isfinite(leaf.sum())):
             continue
         bad = int((~torch.isfinite(leaf)).sum())
         if bad:
@@ -128,6 +129,13 @@ def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
     return int(value)
+
+
+def _gather_pinned(tensor: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``tensor[index]`` written into a fresh pinned host buffer (its lifetime across the
+    asynchronous copy is tracked by PyTorch's pinned-memory allocator)."""
+    out = torch.empty((len(index),) + tuple(tensor.shape[1:]), dtype=tensor.dtype, pin_memory=True)
+    return torch.index_select(tensor, 0, index, out=out)
 
 
 class ArrayBatches:
@@ -210,9 +218,12 @@ class ArrayBatches:
             if indices is None:
                 pick = slice(start, stop)
                 take = lambda t: t[pick]  # noqa: E731 - a view, no copy
-            else:
+            elif self.on_device:
                 batch_index = indices[start:stop]
                 take = lambda t: t.index_select(0, batch_index)  # noqa: E731
+            else:  # gather straight into pinned memory, so the copy below is truly asynchronous
+                batch_index = indices[start:stop]
+                take = lambda t: _gather_pinned(t, batch_index)  # noqa: E731
             batch = (tree_map(take, self.x), tree_map(take, self.y), tree_map(take, self.sample_weight))
             if not self.on_device:
                 batch = tree_map(lambda t: t.to(self.device, non_blocking=True), batch)
