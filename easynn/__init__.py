@@ -9,8 +9,19 @@
     model.fit(x_train, y_train, epochs=5, batch_size=32)
 """
 
-from easynn import activations, callbacks, initializers, layers, losses, metrics, mixed_precision, models
-from easynn import optimizers, regularizers, utils
+from easynn import (
+    activations,
+    callbacks,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    mixed_precision,
+    models,
+    optimizers,
+    regularizers,
+    utils,
+)
 from easynn.layers import Input
 from easynn.models import Model, Sequential, load_model
 

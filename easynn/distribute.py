@@ -45,6 +45,7 @@ import atexit
 import contextlib
 import datetime
 import os
+import sys
 
 import torch
 import torch.distributed as dist
@@ -176,12 +177,32 @@ def init(backend: str | None = None, timeout: float | None = None, find_unused_p
         if not _STATE["atexit"]:
             atexit.register(_shutdown)
             _STATE["atexit"] = True
+            _watch_for_crash()
     _STATE["strategy"] = None
     return current_strategy()
 
 
+def _watch_for_crash() -> None:
+    """Remember an uncaught exception, so that exiting does not wait for the other processes."""
+    previous = sys.excepthook
+
+    def hook(exc_type, exc, tb):
+        _STATE["crashed"] = True
+        previous(exc_type, exc, tb)
+
+    sys.excepthook = hook
+
+
 def _shutdown() -> None:
     if _STATE["owns_group"] and dist.is_available() and dist.is_initialized():
+        if not _STATE.get("crashed"):
+            # Tearing a group down while another process is still in its last collective (or
+            # still talking to rank 0's store) can abort that process; meet first. After a crash
+            # we do not wait: torchrun stops the others.
+            try:
+                dist.barrier()
+            except Exception:  # noqa: BLE001 - a peer already gone: nothing left to wait for
+                pass
         dist.destroy_process_group()
     _STATE["owns_group"] = False
     _STATE["strategy"] = None

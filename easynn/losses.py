@@ -32,6 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from easynn._naming import to_snake_case
+
 __all__ = [
     "Loss", "LossFunctionWrapper", "TorchLossWrapper", "CategoricalCrossentropy",
     "SparseCategoricalCrossentropy", "BinaryCrossentropy", "MeanSquaredError", "MeanAbsoluteError",
@@ -366,7 +368,7 @@ class Loss:
                 f"Invalid value for argument `reduction`. Expected one of {_REDUCTIONS}. "
                 f"Received: reduction={reduction!r}"
             )
-        self.name = name or _snake(type(self).__name__)
+        self.name = name or to_snake_case(type(self).__name__)
         self.reduction = reduction
 
     def call(self, y_true, y_pred) -> torch.Tensor:
@@ -391,15 +393,6 @@ class Loss:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
-
-
-def _snake(name: str) -> str:
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and not name[i - 1].isupper():
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
 
 
 class LossFunctionWrapper(Loss):
@@ -612,7 +605,7 @@ class TorchLossWrapper(Loss):
     """
 
     def __init__(self, module: nn.Module, name: str | None = None):
-        super().__init__(name or _snake(type(module).__name__), "sum_over_batch_size")
+        super().__init__(name or to_snake_case(type(module).__name__), "sum_over_batch_size")
         self.module = module
         self._class_targets = isinstance(module, (nn.CrossEntropyLoss, nn.NLLLoss))
 

@@ -24,6 +24,7 @@ from typing import Any, Callable
 import torch
 
 from easynn import losses as _losses
+from easynn._naming import to_snake_case
 
 __all__ = [
     "Metric", "Mean", "Sum", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy",
@@ -33,15 +34,6 @@ __all__ = [
     "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "mean_squared_error",
     "mean_absolute_error", "mse", "mae", "get", "serialize",
 ]
-
-
-def _snake(name: str) -> str:
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and not name[i - 1].isupper():
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
 
 
 def _tensor(x: Any, device=None) -> torch.Tensor:
@@ -71,7 +63,7 @@ class Metric:
     _state_names: tuple[str, ...] = ()
 
     def __init__(self, name: str | None = None):
-        self.name = name or _snake(type(self).__name__)
+        self.name = name or to_snake_case(type(self).__name__)
         self._device = torch.device("cpu")
         self._built_device = False
         self.reset_state()

@@ -10,7 +10,13 @@ import torch
 
 import easynn
 from easynn.callbacks import (
-    Callback, CSVLogger, EarlyStopping, LambdaCallback, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau,
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    LambdaCallback,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ReduceLROnPlateau,
     TerminateOnNaN,
 )
 from easynn.layers import Dense, Input

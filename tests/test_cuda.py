@@ -14,6 +14,15 @@ from easynn.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
 from easynn.models import Sequential
 from easynn.training import data as data_module
 from easynn.utils import set_random_seed
+from tests.helpers import small_classifier, two_blobs
+
+
+def blobs(n=512, seed=0):
+    return two_blobs(n, seed)
+
+
+small_model = small_classifier
+
 
 pytestmark = [
     pytest.mark.cuda,
@@ -27,18 +36,6 @@ def exact_float32(monkeypatch):
     if torch.cuda.is_available():
         monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
         monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
-
-
-def blobs(n=512, seed=0):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, size=n)
-    x = rng.normal(size=(n, 8)).astype("float32") + (2.0 * y[:, None] - 1.0).astype("float32")
-    return x, y.astype("int64")
-
-
-def small_model(seed=0):
-    set_random_seed(seed)
-    return Sequential([Input((8,)), Dense(32, activation="relu"), Dense(2, activation="softmax")])
 
 
 def capture_batches(monkeypatch):

@@ -7,21 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from easynn.layers import Dense, Input
-from easynn.models import Sequential
-from easynn.utils import set_random_seed
+from tests.helpers import small_classifier, two_blobs
 
 
 def blobs(n, seed=0):
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, size=n)
-    x = rng.normal(size=(n, 8)).astype("float32") + (2.0 * y[:, None] - 1.0).astype("float32")
-    return x, y.astype("int64")
+    return two_blobs(n, seed)
 
 
-def small_model(seed=0):
-    set_random_seed(seed)
-    return Sequential([Input((8,)), Dense(16, activation="relu"), Dense(2, activation="softmax")])
+small_model = small_classifier
 
 
 # ------------------------------------------------------------------------------ argument handling

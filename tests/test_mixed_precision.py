@@ -8,9 +8,14 @@ import torch.nn.functional as F
 
 import easynn
 from easynn import activations, mixed_precision
-from easynn.layers import Dense, Input
-from easynn.models import Sequential
-from easynn.utils import set_random_seed
+from tests.helpers import small_classifier, two_blobs
+
+
+def blobs(n=256, seed=0):
+    return two_blobs(n, seed)
+
+
+small_model = small_classifier
 
 
 @pytest.fixture(autouse=True)
@@ -21,19 +26,6 @@ def float32_policy():
         yield
     finally:
         mixed_precision.set_global_policy("float32")
-
-
-def blobs(n=256, seed=0):
-    """Two Gaussian blobs in 8 dimensions: a task a tiny net learns in a few epochs."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 2, size=n)
-    x = rng.normal(size=(n, 8)).astype("float32") + (2.0 * y[:, None] - 1.0).astype("float32")
-    return x, y.astype("int64")
-
-
-def small_model(seed=0):
-    set_random_seed(seed)
-    return Sequential([Input((8,)), Dense(16, activation="relu"), Dense(2, activation="softmax")])
 
 
 def record_dtypes(layer):

@@ -224,7 +224,7 @@ def test_sequential_add_pop_layers_and_summary(capsys):
     model.add(Flatten())
     model.add(Dense(6))
     model.add(Reshape((2, 3)))
-    assert [type(l).__name__ for l in model.layers] == ["Flatten", "Dense", "Reshape"]
+    assert [type(layer).__name__ for layer in model.layers] == ["Flatten", "Dense", "Reshape"]
     popped = model.pop()
     assert isinstance(popped, Reshape) and len(model.layers) == 2
     lines = []

@@ -9,7 +9,12 @@ import torch
 
 import easynn
 from easynn.callbacks import (
-    ActivationMonitor, BiasShiftWarning, DeadReLUWarning, DiagnosticWarning, GradientMonitor, SaturationWarning,
+    ActivationMonitor,
+    BiasShiftWarning,
+    DeadReLUWarning,
+    DiagnosticWarning,
+    GradientMonitor,
+    SaturationWarning,
     VanishingGradientWarning,
 )
 from easynn.layers import Activation, Dense, ReLU

@@ -4,11 +4,17 @@ from easynn.callbacks.base import Callback, CallbackList, History
 from easynn.callbacks.checkpoint import BackupAndRestore, ModelCheckpoint
 from easynn.callbacks.early_stopping import EarlyStopping
 from easynn.callbacks.logging import CSVLogger, LambdaCallback, TerminateOnNaN
-from easynn.callbacks.schedules import LearningRateScheduler, ReduceLROnPlateau
 from easynn.callbacks.monitors import (
-    ActivationMonitor, BiasShiftWarning, DeadReLUWarning, DiagnosticWarning, ExplodingGradientWarning,
-    GradientMonitor, SaturationWarning, VanishingGradientWarning,
+    ActivationMonitor,
+    BiasShiftWarning,
+    DeadReLUWarning,
+    DiagnosticWarning,
+    ExplodingGradientWarning,
+    GradientMonitor,
+    SaturationWarning,
+    VanishingGradientWarning,
 )
+from easynn.callbacks.schedules import LearningRateScheduler, ReduceLROnPlateau
 from easynn.training.progress import ProgbarLogger
 
 __all__ = [

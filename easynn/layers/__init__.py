@@ -1,22 +1,57 @@
 """Layers: the Keras layer contract (``base.Layer``) and the built-in layers."""
 
-from easynn.layers.base import Layer
 from easynn.layers.activation import ELU, LeakyReLU, Maxout, PReLU, ReLU, Softmax
-from easynn.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Reshape, TorchModuleWrapper
-from easynn.layers.symbolic import SymbolicTensor
-from easynn.layers.merge import (
-    Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract,
-    add, average, concatenate, maximum, minimum, multiply, subtract,
-)
+from easynn.layers.base import Layer
 from easynn.layers.conv import Conv1D, Conv2D, Convolution1D, Convolution2D
-from easynn.layers.pooling import (
-    AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
-    GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
-    MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D,
+from easynn.layers.core import (
+    Activation,
+    Dense,
+    Dropout,
+    Flatten,
+    Input,
+    InputLayer,
+    Lambda,
+    Reshape,
+    TorchModuleWrapper,
+)
+from easynn.layers.embedding import Embedding
+from easynn.layers.merge import (
+    Add,
+    Average,
+    Concatenate,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
 )
 from easynn.layers.normalization import BatchNormalization, LayerNormalization
-from easynn.layers.embedding import Embedding
+from easynn.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AvgPool1D,
+    AvgPool2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 from easynn.layers.recurrent import GRU, LSTM
+from easynn.layers.symbolic import SymbolicTensor
 
 __all__ = [
     "Layer", "ELU", "LeakyReLU", "Maxout", "PReLU", "ReLU", "Softmax", "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Lambda", "Reshape",

@@ -30,7 +30,6 @@ from __future__ import annotations
 import collections
 import functools
 import inspect
-import re
 import warnings
 from typing import Any, Iterable
 
@@ -38,17 +37,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from easynn._naming import to_snake_case
 from easynn.layers.symbolic import SymbolicTensor
 
 __all__ = ["Layer", "unique_name", "to_snake_case"]
 
 _NAME_COUNTS: collections.Counter = collections.Counter()
-
-
-def to_snake_case(name: str) -> str:
-    """``"MaxPooling2D"`` -> ``"max_pooling2d"``, the way Keras names layers."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(base: str) -> str:

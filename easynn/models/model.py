@@ -32,7 +32,7 @@ import torch
 from easynn import losses as losses_module
 from easynn import metrics as metrics_module
 from easynn import optimizers as optimizers_module
-from easynn.callbacks.base import Callback, CallbackList, History
+from easynn.callbacks.base import CallbackList, History
 from easynn.layers.base import Layer
 from easynn.training import data as data_module
 from easynn.training.loop import SingleProcess, Trainer
@@ -547,7 +547,7 @@ class Model(Layer):
         for layer in layers:
             if getattr(layer, "name", None) == name:
                 return layer
-        raise ValueError(f"No such layer: {name!r}. Existing layers are: {[getattr(l, 'name', l) for l in layers]}.")
+        raise ValueError(f"No such layer: {name!r}. Existing layers are: {[getattr(item, 'name', item) for item in layers]}.")
 
     @property
     def layers(self) -> list:

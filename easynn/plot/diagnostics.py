@@ -14,40 +14,19 @@ exactly ``figsize * dpi`` pixels when ``path`` is given.
 from __future__ import annotations
 
 import math
-import os
 import re
 from typing import Any, Callable, Sequence
 
 import torch
 
 from easynn import activations as _activations
+from easynn.plot._figures import new_figure, save_png
 
 __all__ = ["activations", "gradient_flow", "loss_surface", "model"]
 
 LECTURE_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu", "gelu")
 
 
-def _figure(figsize: tuple[float, float], dpi: int):
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as error:
-        raise ImportError(
-            "Plotting needs matplotlib, which is not installed. Install it with `pip install easynn[plot]` "
-            "(or `pip install matplotlib`)."
-        ) from error
-    fig = Figure(figsize=figsize, dpi=dpi)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save(fig, path, dpi: int):
-    if path is not None:
-        folder = os.path.dirname(os.fspath(path))
-        if folder:
-            os.makedirs(folder, exist_ok=True)
-        fig.savefig(path, dpi=dpi, format="png")
-    return fig
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -120,7 +99,7 @@ def activations(names: Sequence[str | Callable] | None = None, path=None, x_rang
     xs = x.detach().numpy()
 
     rows = math.ceil(len(curves) / ncols)
-    fig = _figure((ncols * size, rows * size), dpi)
+    fig = new_figure((ncols * size, rows * size), dpi)
     for index, (label, y, dy) in enumerate(curves):
         ax = fig.add_subplot(rows, ncols, index + 1)
         ax.axhline(0.0, color="0.8", lw=0.8)
@@ -132,7 +111,7 @@ def activations(names: Sequence[str | Callable] | None = None, path=None, x_rang
         if index == 0:
             ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
-    return _save(fig, path, dpi)
+    return save_png(fig, path, dpi)
 
 
 # ---------------------------------------------------------------------------------- gradient flow
@@ -172,7 +151,7 @@ def gradient_flow(history, path=None, figsize=(10.0, 4.0), dpi: int = 100, title
             "callbacks=[easynn.callbacks.GradientMonitor()] to record them."
         )
     epochs = list(getattr(history, "epoch", []) or []) or list(range(len(layers[0][1])))
-    fig = _figure(tuple(figsize), dpi)
+    fig = new_figure(tuple(figsize), dpi)
     left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     from matplotlib import colormaps
 
@@ -198,7 +177,7 @@ def gradient_flow(history, path=None, figsize=(10.0, 4.0), dpi: int = 100, title
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, path, dpi)
+    return save_png(fig, path, dpi)
 
 
 # ---------------------------------------------------------------------------------- loss surface
@@ -300,7 +279,7 @@ def loss_surface(x, y, path=None, w_range=(-10.0, 10.0), resolution: int = 101, 
         raise ValueError(f"`kind` must be 'surface' or 'contour'. Received: kind={kind!r}")
     w1, w2, surface = surface_grid(x, y, w_range, resolution, loss)
     w1, w2, surface = w1.numpy(), w2.numpy(), surface.numpy()
-    fig = _figure(tuple(figsize), dpi)
+    fig = new_figure(tuple(figsize), dpi)
     if kind == "surface":
         import mpl_toolkits.mplot3d  # noqa: F401  (registers the 3-D projection on old matplotlib)
 
@@ -319,7 +298,7 @@ def loss_surface(x, y, path=None, w_range=(-10.0, 10.0), resolution: int = 101, 
     ax.set_title("loss of y = σ(w2 σ(w1 x))", fontsize=10)
     if kind == "contour":
         fig.tight_layout()
-    return _save(fig, path, dpi)
+    return save_png(fig, path, dpi)
 
 
 # ---------------------------------------------------------------------------------- model graph
@@ -396,7 +375,7 @@ def model(model, path=None, figsize=None, dpi: int = 100):
     widest = max(len(members) for members in rows.values())
     if figsize is None:
         figsize = (max(4.0, 2.6 * widest), max(2.0, 1.0 * depth + 0.4))
-    fig = _figure(tuple(figsize), dpi)
+    fig = new_figure(tuple(figsize), dpi)
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_xlim(0.0, float(widest))
     ax.set_ylim(float(depth), 0.0)  # level 0 at the top
@@ -419,4 +398,4 @@ def model(model, path=None, figsize=None, dpi: int = 100):
         (x0, y0), (x1, y1) = centre[parent], centre[child]
         ax.annotate("", xy=(x1, y1 - box_h / 2), xytext=(x0, y0 + box_h / 2),
                     arrowprops={"arrowstyle": "->", "color": "0.3", "lw": 1.0})
-    return _save(fig, path, dpi)
+    return save_png(fig, path, dpi)

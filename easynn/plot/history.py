@@ -6,22 +6,9 @@ is drawn, with the non-interactive Agg backend, so plotting works on servers wit
 
 from __future__ import annotations
 
-import os
+from easynn.plot._figures import new_figure, save_png
 
 __all__ = ["history"]
-
-
-def _pyplot():
-    try:
-        import matplotlib
-        from matplotlib.figure import Figure
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-    except ImportError as error:
-        raise ImportError(
-            "Plotting needs matplotlib, which is not installed. Install it with `pip install easynn[plot]` "
-            "(or `pip install matplotlib`)."
-        ) from error
-    return matplotlib, Figure, FigureCanvasAgg
 
 
 def history(history, path=None, metrics=None, dpi: int = 100, width: float = 6.0, height: float = 3.5):
@@ -64,9 +51,7 @@ def history(history, path=None, metrics=None, dpi: int = 100, width: float = 6.0
     for name in metrics:
         if name not in logs and f"val_{name}" not in logs:
             raise ValueError(f"`metrics` names {name!r}, which the history does not have. It has: {sorted(logs)}.")
-    _, Figure, FigureCanvasAgg = _pyplot()
-    fig = Figure(figsize=(width, height * len(metrics)), dpi=dpi)
-    FigureCanvasAgg(fig)
+    fig = new_figure((width, height * len(metrics)), dpi)
     axes = fig.subplots(len(metrics), 1, squeeze=False)[:, 0]
     for ax, name in zip(axes, metrics):
         for key, style, label in ((name, "-", "train"), (f"val_{name}", "--", "validation")):
@@ -81,9 +66,4 @@ def history(history, path=None, metrics=None, dpi: int = 100, width: float = 6.0
         ax.grid(True, alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    if path is not None:
-        folder = os.path.dirname(os.fspath(path))
-        if folder:
-            os.makedirs(folder, exist_ok=True)
-        fig.savefig(path, format="png", dpi=dpi)
-    return fig
+    return save_png(fig, path, dpi)

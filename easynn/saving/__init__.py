@@ -22,7 +22,11 @@ Example:
 
 from easynn.saving.model_file import load_model, save_model
 from easynn.saving.registry import (
-    custom_object_scope, deserialize_layer, get_registered_name, get_registered_object, register_serializable,
+    custom_object_scope,
+    deserialize_layer,
+    get_registered_name,
+    get_registered_object,
+    register_serializable,
     serialize_layer,
 )
 from easynn.saving.weights import load_weights, save_weights

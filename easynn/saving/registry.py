@@ -38,7 +38,7 @@ __all__ = [
 _REGISTERED: dict[str, Any] = {}
 _NAMES: dict[Any, str] = {}
 # custom_objects of the load in progress (and of custom_object_scope blocks).
-_SCOPE: contextvars.ContextVar[dict] = contextvars.ContextVar("easynn_custom_objects", default={})
+_SCOPE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("easynn_custom_objects", default=None)
 
 
 def _same_definition(a: Any, b: Any) -> bool:
@@ -97,7 +97,7 @@ def get_registered_name(obj: Any) -> str:
 
 def get_registered_object(name: str, custom_objects: dict | None = None) -> Any:
     """The object saved under ``name``: ``custom_objects`` first, then the registry; else None."""
-    for table in (custom_objects or {}, _SCOPE.get(), _REGISTERED):
+    for table in (custom_objects or {}, _SCOPE.get() or {}, _REGISTERED):
         if name in table:
             return table[name]
     return None
@@ -114,7 +114,7 @@ def custom_object_scope(custom_objects: dict | None) -> Iterator[None]:
     """
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"`custom_objects` must be a dict of name -> class. Received: {custom_objects!r}")
-    token = _SCOPE.set({**_SCOPE.get(), **(custom_objects or {})})
+    token = _SCOPE.set({**(_SCOPE.get() or {}), **(custom_objects or {})})
     try:
         yield
     finally:

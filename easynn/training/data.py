@@ -215,19 +215,22 @@ class ArrayBatches:
         starts = self._starts()
         for i, start in enumerate(starts):
             stop = starts[i + 1] if i + 1 < len(starts) else self.shard_size
-            if indices is None:
-                pick = slice(start, stop)
-                take = lambda t: t[pick]  # noqa: E731 - a view, no copy
-            elif self.on_device:
-                batch_index = indices[start:stop]
-                take = lambda t: t.index_select(0, batch_index)  # noqa: E731
-            else:  # gather straight into pinned memory, so the copy below is truly asynchronous
-                batch_index = indices[start:stop]
-                take = lambda t: _gather_pinned(t, batch_index)  # noqa: E731
-            batch = (tree_map(take, self.x), tree_map(take, self.y), tree_map(take, self.sample_weight))
-            if not self.on_device:
-                batch = tree_map(lambda t: t.to(self.device, non_blocking=True), batch)
-            yield batch
+            yield self._batch(indices, start, stop)
+
+    def _batch(self, indices: torch.Tensor | None, start: int, stop: int) -> tuple:
+        """Samples ``start:stop`` of this epoch's order, as ``(x, y, sample_weight)`` on the device."""
+        if indices is None:
+            take = lambda t: t[start:stop]  # a view, no copy
+        elif self.on_device:
+            index = indices[start:stop]
+            take = lambda t: t.index_select(0, index)
+        else:  # gather straight into pinned memory, so the copy below is truly asynchronous
+            index = indices[start:stop]
+            take = lambda t: _gather_pinned(t, index)
+        batch = (tree_map(take, self.x), tree_map(take, self.y), tree_map(take, self.sample_weight))
+        if not self.on_device:
+            batch = tree_map(lambda t: t.to(self.device, non_blocking=True), batch)
+        return batch
 
 
 class LoaderBatches:

@@ -4,8 +4,19 @@ import pytest
 import torch
 
 import easynn
-from easynn.layers import Add, Average, Concatenate, Dense, Maximum, Minimum, Multiply, Subtract
-from easynn.layers import add, concatenate, subtract
+from easynn.layers import (
+    Add,
+    Average,
+    Concatenate,
+    Dense,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    concatenate,
+    subtract,
+)
 
 
 @pytest.fixture(autouse=True)
