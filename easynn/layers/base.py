@@ -315,13 +315,34 @@ class Layer(nn.Module):
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
-        if args and _is_symbolic(args[0]):
-            from easynn.layers.symbolic import call_symbolically
+        if args and not isinstance(args[0], torch.Tensor):
+            if _is_symbolic(args[0]):
+                from easynn.layers.symbolic import call_symbolically
 
-            return call_symbolically(self, args, kwargs)
+                return call_symbolically(self, args, kwargs)
+            if isinstance(args[0], np.ndarray):  # Keras layers take NumPy arrays too
+                args = (torch.as_tensor(args[0]),) + args[1:]
         if not self.built:
             self._build_on(args[0] if args else kwargs.get("inputs"))
+        if args and isinstance(args[0], torch.Tensor) and args[0].is_floating_point():
+            args = (self._autocast(args[0]),) + args[1:]
         return super().__call__(*args, **kwargs)
+
+    def _autocast(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Cast a floating input to the dtype of this layer's own weights, as Keras's autocast.
+
+        A float64 tensor given to a float32 ``Dense`` (or float32 data to a ``.double()`` layer)
+        would otherwise fail inside torch with a dtype mismatch. Left alone under
+        ``torch.autocast`` (mixed precision decides dtypes there) and for layers without weights.
+        """
+        for weight in self._parameters.values():
+            if weight is not None and weight.is_floating_point():
+                break
+        else:
+            weight = next((b for b in self._buffers.values() if b is not None and b.is_floating_point()), None)
+        if weight is None or weight.dtype == inputs.dtype or torch.is_autocast_enabled(inputs.device.type):
+            return inputs
+        return inputs.to(weight.dtype)
 
     def forward(self, inputs, *args, **kwargs):
         if self._call_takes_training and kwargs.get("training") is None:

@@ -425,3 +425,22 @@ def test_custom_layer_in_functional_model_trains():
     model = easynn.Model(inputs, outputs)
     assert any(isinstance(layer, Affine) for layer in model.layers)
     _train_and_check(model, x, y)
+
+
+def test_floating_inputs_are_cast_to_the_weights_dtype_and_numpy_is_accepted():
+    # Keras autocasts a layer's floating inputs: a float64 batch into a float32 Dense gives the
+    # float32 result instead of torch's "mat1 and mat2 must have the same dtype" error.
+    from easynn.layers import BatchNormalization, Conv2D, LSTM
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 3)
+    dense = Dense(4)
+    expected = dense(x)
+    out = dense(x.double())
+    assert out.dtype == torch.float32 and torch.equal(out, expected)
+    assert torch.equal(dense(x.numpy().astype("float64")), expected)  # NumPy, as Keras takes
+    assert Conv2D(2, 3)(torch.randn(1, 5, 5, 2, dtype=torch.float64)).dtype == torch.float32
+    assert LSTM(2)(torch.randn(1, 4, 2, dtype=torch.float64)).dtype == torch.float32
+    assert BatchNormalization()(torch.randn(2, 3, dtype=torch.float64)).dtype == torch.float32
+    dense.double()  # and the other way: float32 data into a float64 layer
+    assert dense(x).dtype == torch.float64
