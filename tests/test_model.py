@@ -390,3 +390,47 @@ def test_compile_accepts_a_policy_object():
     model = classifier()
     model.compile(optimizer="sgd", loss="mse", mixed_precision=easynn.mixed_precision.Policy("mixed_bfloat16"))
     assert model._precision == torch.bfloat16
+
+
+def test_uint8_images_are_cast_to_the_float_input_dtype():
+    # Keras's MNIST scripts sometimes feed the raw uint8 arrays; a float Input casts them.
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 4, size=(12, 4, 4), dtype=np.uint8)
+    labels = rng.integers(0, 3, size=12)
+    model = easynn.Sequential([Input(shape=(4, 4)), Flatten(), Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(images, labels, epochs=1, verbose=0)
+    expected = model.predict(images.astype("float32"), verbose=0)
+    np.testing.assert_allclose(model.predict(images, verbose=0), expected, rtol=1e-6)
+    loss, _ = model.evaluate(images, labels, verbose=0)
+    ref = F.nll_loss(torch.log(torch.tensor(expected)), torch.tensor(labels))
+    assert loss == pytest.approx(float(ref), rel=1e-5)
+
+
+def test_class_weight_does_not_weigh_the_validation_split():
+    # Keras applies class_weight to the training data only: val_loss is the plain mean loss.
+    x, y = blobs(n=40)
+    model = classifier()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, epochs=1, verbose=0, shuffle=False, validation_split=0.25,
+                        class_weight={0: 10.0, 1: 1.0, 2: 1.0})
+    assert history.history["val_loss"][0] == pytest.approx(model.evaluate(x[30:], y[30:], verbose=0), rel=1e-5)
+
+
+def test_fit_and_evaluate_without_y_say_that_targets_are_missing():
+    x, _ = blobs(n=8)
+    model = classifier()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"fit\(\) needs targets: pass y="):
+        model.fit(x, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"evaluate\(\) needs targets"):
+        model.evaluate(x, verbose=0)
+
+
+def test_a_single_callback_is_accepted_like_keras_3():
+    x, y = blobs(n=16)
+    model = classifier()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    stopper = easynn.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=100.0)
+    history = model.fit(x, y, epochs=5, verbose=0, callbacks=stopper)
+    assert len(history.history["loss"]) == 2 and stopper.stopped_epoch == 1

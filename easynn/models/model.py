@@ -32,7 +32,7 @@ import torch
 from easynn import losses as losses_module
 from easynn import metrics as metrics_module
 from easynn import optimizers as optimizers_module
-from easynn.callbacks.base import CallbackList, History
+from easynn.callbacks.base import Callback, CallbackList, History
 from easynn.layers.base import Layer
 from easynn.training import data as data_module
 from easynn.training.loop import SingleProcess, Trainer
@@ -85,6 +85,21 @@ def _class_weights_to_sample_weights(y, class_weight: dict) -> torch.Tensor:
     for cls, weight in class_weight.items():
         table[int(cls)] = float(weight)
     return table[labels]
+
+
+def _as_callbacks(callbacks) -> list:
+    """``callbacks`` as a list; a single callback is accepted, as Keras 3 does."""
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    return list(callbacks or [])
+
+
+def _require_targets(x, y, what: str) -> None:
+    if y is None and not data_module.is_dataset(x):
+        raise ValueError(
+            f"{what}() needs targets: pass y=... with one target per sample of x (or give x as a "
+            "Dataset/DataLoader that yields (x, y) pairs)."
+        )
 
 
 class Model(Layer):
@@ -358,6 +373,7 @@ class Model(Layer):
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments: {sorted(kwargs)}")
         self._require_compiled("fit")
+        _require_targets(x, y, "fit")
         batch_size = 32 if batch_size is None else _positive_int("batch_size", batch_size)
         epochs = _positive_int("epochs", epochs)
         verbose = _verbose(verbose)
@@ -371,9 +387,10 @@ class Model(Layer):
                 raise ValueError("Pass either `class_weight` or `sample_weight`, not both.")
             if data_module.is_dataset(x):
                 raise ValueError("`class_weight` works with arrays only.")
-            sample_weight = _class_weights_to_sample_weights(y, class_weight)
         if validation_data is None and validation_split:
             (x, y, sample_weight), validation_data = data_module.split_validation(x, y, sample_weight, validation_split)
+        if class_weight is not None:  # after the split: as in Keras, validation is not class-weighted
+            sample_weight = _class_weights_to_sample_weights(y, class_weight)
         strategy = _current_strategy()
         seed = torch.initial_seed() % (2**31)
         if hasattr(strategy, "shared_seed"):  # every process must shuffle with rank 0's permutation
@@ -382,7 +399,7 @@ class Model(Layer):
         val_batches = self._validation_batches(validation_data, validation_batch_size or batch_size, strategy)
 
         history = History()
-        user_callbacks = list(callbacks or [])
+        user_callbacks = _as_callbacks(callbacks)
         progress = [ProgbarLogger(verbose)] if verbose and strategy.is_main else []
         callback_list = CallbackList(user_callbacks + [history] + progress, model=self,
                                      epochs=epochs, steps=len(train_batches), verbose=verbose)
@@ -447,11 +464,12 @@ class Model(Layer):
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword arguments: {sorted(kwargs)}")
         self._require_compiled("evaluate")
+        _require_targets(x, y, "evaluate")
         batch_size = 32 if batch_size is None else _positive_int("batch_size", batch_size)
         verbose = _verbose(verbose)
         strategy = _current_strategy()
         batches, trainer = self._prepare(x, y, sample_weight, batch_size, False, strategy)
-        callback_list = CallbackList(list(callbacks or []), model=self, steps=len(batches), verbose=verbose)
+        callback_list = CallbackList(_as_callbacks(callbacks), model=self, steps=len(batches), verbose=verbose)
         logs = self._run_test(batches, trainer, callback_list)
         if verbose and strategy.is_main:
             from easynn.training.progress import format_logs
@@ -487,7 +505,7 @@ class Model(Layer):
             sharded = False
         trainer = self._trainer or Trainer(self, None, [], [], [[]], ["output"], device,
                                            precision=getattr(self, "_precision", None), strategy=strategy)
-        callback_list = CallbackList(list(callbacks or []), model=self, steps=len(batches))
+        callback_list = CallbackList(_as_callbacks(callbacks), model=self, steps=len(batches))
         callback_list.on_predict_begin()
         outputs = trainer.predict(batches, callback_list)
         if sharded:
@@ -501,6 +519,7 @@ class Model(Layer):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient step on one batch; returns its loss (and metrics) like ``evaluate``."""
         self._require_compiled("train_on_batch")
+        _require_targets(x, y, "train_on_batch")
         if class_weight is not None:
             sample_weight = _class_weights_to_sample_weights(y, class_weight)
         return self._on_batch(x, y, sample_weight, return_dict, training=True)
@@ -508,6 +527,7 @@ class Model(Layer):
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) of one batch, without a gradient step."""
         self._require_compiled("test_on_batch")
+        _require_targets(x, y, "test_on_batch")
         return self._on_batch(x, y, sample_weight, return_dict, training=False)
 
     def predict_on_batch(self, x):

@@ -140,7 +140,17 @@ class Sequential(Model):
         self._build_input_shape = tuple(input_shape)
         self.built = True
 
+    def _conform(self, inputs):
+        # As the functional model does (and Keras 2's): integer inputs (uint8 images, say) are
+        # cast to a floating Input's dtype; an integer Input (for an Embedding) keeps them.
+        layer = self._input_layer
+        if (layer is not None and isinstance(inputs, torch.Tensor) and layer.input_dtype.is_floating_point
+                and not inputs.is_floating_point()):
+            return inputs.to(layer.input_dtype)
+        return inputs
+
     def call(self, inputs, training=None):
+        inputs = self._conform(inputs)
         for layer in self._stack:
             inputs = layer(inputs, training=training)
         return inputs
@@ -151,6 +161,7 @@ class Sequential(Model):
     def call_logits(self, inputs):
         """The stack's output before the last layer's softmax/sigmoid."""
         layers = list(self._stack)
+        inputs = self._conform(inputs)
         for layer in layers[:-1]:
             inputs = layer(inputs)
         last = layers[-1]
