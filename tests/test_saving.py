@@ -606,3 +606,23 @@ def test_custom_layer_example_reloads_identically(capsys):
     path = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "custom_layer.py")
     assert runpy.run_path(path)["main"]() == 0.0
     assert "max |prediction difference| after reload: 0.0" in capsys.readouterr().out
+
+
+def test_nested_layers_with_the_same_name_round_trip(tmp_path):
+    # Two sub-models may each hold a layer called "d"; the file must still tell the two apart.
+    def make():
+        return easynn.Sequential([
+            easynn.Input(shape=(3,)),
+            easynn.Sequential([Dense(2, name="d")], name="a"),
+            easynn.Sequential([Dense(2, name="d")], name="b"),
+        ])
+
+    model = make()
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+    model.save_weights(tmp_path / "w.weights.h5")
+    model.save(tmp_path / "m.keras")
+    fresh = make()
+    fresh.load_weights(tmp_path / "w.weights.h5")
+    np.testing.assert_array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
+    loaded = easynn.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

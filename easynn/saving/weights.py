@@ -54,12 +54,17 @@ def weights_to_bytes(model) -> bytes:
     """The model's weights as safetensors bytes (CPU copies, Keras layout, keyed by position)."""
     tensors: dict[str, torch.Tensor] = {}
     described = []
+    owner_numbers: dict[int, int] = {}
     for index, (owner, name, tensor) in enumerate(_entries(model)):
         value = owner.keras_layout(tensor.detach()).to("cpu").contiguous()
         if value.data_ptr() == tensor.data_ptr():  # same storage: copy, so later steps do not race
             value = value.clone()
         tensors[str(index)] = value
-        described.append({"layer": owner.name, "name": name, "shape": list(value.shape)})
+        # "owner" numbers the layers: two nested layers may share a name (``Sequential(name="a")``
+        # and ``Sequential(name="b")`` each holding a ``Dense(name="d")``), so names alone cannot
+        # tell where one layer's weights end and the next one's begin.
+        number = owner_numbers.setdefault(id(owner), len(owner_numbers))
+        described.append({"layer": owner.name, "owner": number, "name": name, "shape": list(value.shape)})
     metadata = {"format": WEIGHTS_FORMAT, "format_version": "1", "model": str(getattr(model, "name", "")),
                 "weights": json.dumps(described)}
     return _st_save(tensors, metadata=metadata)
@@ -140,7 +145,7 @@ def assign_weights(model, values: list[torch.Tensor], described: list[dict], sou
     """
     entries = _entries(model)
     model_groups = _groups([(owner.name, id(owner)) for owner, _, _ in entries])
-    file_groups = _groups([(info.get("layer", "?"), info.get("layer", "?")) for info in described])
+    file_groups = _groups([(info.get("layer", "?"), info.get("owner", info.get("layer", "?"))) for info in described])
     if len(model_groups) != len(file_groups):
         raise ValueError(
             f"{source} holds weights for {len(file_groups)} layers ({len(values)} tensors), but model "
