@@ -434,3 +434,17 @@ def test_a_single_callback_is_accepted_like_keras_3():
     stopper = easynn.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=100.0)
     history = model.fit(x, y, epochs=5, verbose=0, callbacks=stopper)
     assert len(history.history["loss"]) == 2 and stopper.stopped_epoch == 1
+
+
+def test_metrics_ignore_sample_weights_and_weighted_metrics_use_them_as_in_keras():
+    x, y = blobs(n=20)
+    model = classifier()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  weighted_metrics=["accuracy"])
+    weights = np.zeros(20, dtype="float32")
+    weights[:10] = 1.0
+    logs = model.evaluate(x, y, sample_weight=weights, verbose=0, return_dict=True)
+    correct = model.predict(x, verbose=0).argmax(axis=1) == y
+    assert sorted(logs) == ["accuracy", "loss", "weighted_accuracy"]
+    assert logs["accuracy"] == pytest.approx(correct.mean())
+    assert logs["weighted_accuracy"] == pytest.approx(correct[:10].mean())

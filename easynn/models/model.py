@@ -159,7 +159,9 @@ class Model(Layer):
                 a list or dict gives one loss per output.
             loss_weights: per-output weights of the total loss.
             metrics: names (``"accuracy"``, ``"mae"``...), metric objects or ``fn(y_true, y_pred)``.
-            weighted_metrics: accepted for Keras compatibility; metrics here are sample-weighted.
+            weighted_metrics: like ``metrics``, but weighted by ``sample_weight`` / ``class_weight``
+                (as in Keras, ``metrics`` ignore the weights); logged as ``weighted_<name>`` when
+                ``metrics`` has a metric of the same name.
             jit_compile: ``True`` runs forward and loss through ``torch.compile`` (a static graph);
                 ``"auto"`` and ``False`` stay eager, as Keras does on torch.
             device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; CUDA when available by default.
@@ -174,12 +176,14 @@ class Model(Layer):
         self.loss = loss
         self._loss_weights = loss_weights
         self._metric_specs = metrics
-        if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
-            raise TypeError(f"`metrics` must be a list (or a dict per output). Received: metrics={metrics!r}")
+        self._weighted_metric_specs = weighted_metrics
+        for arg, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            if value is not None and not isinstance(value, (list, tuple, dict)):
+                raise TypeError(f"`{arg}` must be a list (or a dict per output). Received: {arg}={value!r}")
         # Resolve names now, so a typo fails at compile time, not mid-fit.
         for spec in self._flat_specs(loss):
             losses_module.get(spec)
-        for spec in self._flat_specs(metrics):
+        for spec in self._flat_specs(metrics) + self._flat_specs(weighted_metrics):
             if isinstance(spec, str):
                 metrics_module.get(spec, (2, 1), (2, 1))
         from easynn import mixed_precision as mp
@@ -200,6 +204,7 @@ class Model(Layer):
         self._trainer = None
         self.compiled = True
         self._compile_config = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+                                "weighted_metrics": weighted_metrics,
                                 "jit_compile": self._jit_compile, "mixed_precision": mixed_precision}
 
     @staticmethod
@@ -296,10 +301,21 @@ class Model(Layer):
         losses = [losses_module.get(spec) for spec in self._per_output(self.loss, names, "loss")] if self.loss is not None else []
         weights = self._per_output(self._loss_weights, names, "loss_weights") if self._loss_weights is not None else [1.0] * len(names)
         metric_lists = []
-        for spec, target, output in zip(self._per_output(self._metric_specs, names, "metrics"), targets, outputs):
-            specs = [] if spec is None else (list(spec) if isinstance(spec, (list, tuple)) else [spec])
+        weighted_specs = self._per_output(getattr(self, "_weighted_metric_specs", None), names, "weighted_metrics")
+        for spec, w_spec, target, output in zip(self._per_output(self._metric_specs, names, "metrics"), weighted_specs,
+                                                targets, outputs):
             shape_t = tuple(target.shape) if target is not None else tuple(output.shape)
-            metric_lists.append([metrics_module.get(s, shape_t, tuple(output.shape)) for s in specs])
+            metric_list = []
+            # As in Keras: `metrics` ignore sample/class weights, `weighted_metrics` use them.
+            for weighted, group in ((False, spec), (True, w_spec)):
+                specs = [] if group is None else (list(group) if isinstance(group, (list, tuple)) else [group])
+                for s in specs:
+                    metric = metrics_module.get(s, shape_t, tuple(output.shape))
+                    if weighted and any(m.name == metric.name for m in metric_list):
+                        metric.name = f"weighted_{metric.name}"
+                    metric._weighted = weighted
+                    metric_list.append(metric)
+            metric_lists.append(metric_list)
         self._trainer = Trainer(self, self.optimizer, losses, [float(w) for w in weights], metric_lists, names, self.device,
                                 jit_compile=self._jit_compile, precision=self._precision, strategy=strategy)
         self._trainer_params = [id(p) for p in params]

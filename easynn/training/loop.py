@@ -162,7 +162,9 @@ class Trainer:
         y_pred = self._predictions_for_metrics(y_pred)
         for metric_list, target, output in zip(self.metrics, _as_list(y), _as_list(y_pred)):
             for metric in metric_list:
-                metric.update_state(target, output.detach(), sample_weight)
+                # Model._ensure_trainer marks `metrics` (unweighted, as in Keras) and `weighted_metrics`.
+                weight = sample_weight if getattr(metric, "_weighted", True) else None
+                metric.update_state(target, output.detach(), weight)
 
     # ------------------------------------------------------------------ steps
     def train_step(self, x, y, sample_weight=None) -> torch.Tensor:
