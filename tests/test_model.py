@@ -448,3 +448,17 @@ def test_metrics_ignore_sample_weights_and_weighted_metrics_use_them_as_in_keras
     assert sorted(logs) == ["accuracy", "loss", "weighted_accuracy"]
     assert logs["accuracy"] == pytest.approx(correct.mean())
     assert logs["weighted_accuracy"] == pytest.approx(correct[:10].mean())
+
+
+def test_out_of_range_sparse_labels_raise_before_training():
+    x, y = blobs(16)
+    model = compiled()
+    before = model.get_weights()
+    y = y.copy()
+    y[3] = 7
+    with pytest.raises(ValueError, match=r"labels from 0 to 7.*3 classes"):
+        model.fit(x, y, verbose=0)
+    y[3] = -1
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\]"):
+        model.evaluate(x, y, verbose=0)
+    assert weights_unchanged(model, before)

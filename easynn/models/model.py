@@ -335,6 +335,27 @@ class Model(Layer):
             if hasattr(loss, "check"):
                 loss.check(tuple(target.shape), tuple(output.shape))
 
+    def _check_label_range(self, trainer: Trainer, batches, y_pred) -> None:
+        """Integer labels of a sparse crossentropy must lie in ``[0, classes)`` (one pass per fit)."""
+        if not isinstance(batches, data_module.ArrayBatches) or batches.y is None:
+            return
+        outputs = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+        targets = batches.y if isinstance(batches.y, (list, tuple)) else [batches.y]
+        for loss, target, output in zip(trainer.losses, targets, outputs):
+            if getattr(loss, "fused_kind", None) != "sparse_categorical" or output.dim() < 2:
+                continue
+            ignore = getattr(loss, "options", {}).get("ignore_class")
+            labels = target if ignore is None else target[target != ignore]
+            if labels.numel() == 0:
+                continue
+            low, high = float(labels.min()), float(labels.max())
+            classes = int(output.shape[-1])
+            if low < 0 or high >= classes:
+                raise ValueError(
+                    f"`y` holds class labels from {low:g} to {high:g}, but the model outputs {classes} classes, "
+                    f"so labels must lie in [0, {classes - 1}]. Check the labels or the last layer's units."
+                )
+
     def _first_samples(self, batches):
         head = lambda t: t[:2]  # noqa: E731
         if isinstance(batches, data_module.ArrayBatches):
@@ -350,6 +371,7 @@ class Model(Layer):
         y_pred = self._probe(x_sample)  # builds the model on first use
         trainer = self._ensure_trainer(y_sample, y_pred, strategy)
         self._check_targets(trainer, y_sample, y_pred)
+        self._check_label_range(trainer, batches, y_pred)
         return batches, trainer
 
     # ------------------------------------------------------------------ fit
