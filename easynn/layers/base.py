@@ -155,6 +155,38 @@ def _capture_init_args(init):
     return __init__
 
 
+def _mark_built(build):
+    """Wrap a subclass's ``build`` so that calling it directly marks the layer built, as in Keras.
+
+    Without this, ``layer.build(shape)`` followed by ``set_weights`` and a call would build again
+    on the call and silently replace the weights just set with fresh random ones.
+    """
+
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        result = build(self, *args, **kwargs)
+        self.built = True
+        if self._build_input_shape is None and args:
+            self._build_input_shape = args[0]
+        return result
+
+    return wrapper
+
+
+def _track_modules(value: Any) -> Any:
+    """A non-empty list/tuple (or str-keyed dict) of modules as an ``nn.ModuleList``/``ModuleDict``.
+
+    Keras tracks layers kept in lists and dicts (``self.blocks = [Dense(4), Dense(4)]``); a plain
+    Python list would hide them from ``parameters()``, ``weights`` and the optimizer.
+    """
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, nn.Module) for v in value):
+        return nn.ModuleList(value)
+    if (isinstance(value, dict) and value and all(isinstance(k, str) and "." not in k for k in value)
+            and all(isinstance(v, nn.Module) for v in value.values())):
+        return nn.ModuleDict(value)
+    return value
+
+
 def _plain_own_weights(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     params = [p for p in module.parameters(recurse=False)]
     buffers = [
@@ -212,6 +244,8 @@ class Layer(nn.Module):
         super().__init_subclass__(**kwargs)
         if "__init__" in cls.__dict__:
             cls.__init__ = _capture_init_args(cls.__dict__["__init__"])
+        if "build" in cls.__dict__:
+            cls.build = _mark_built(cls.__dict__["build"])
 
     def __init__(
         self,
@@ -434,6 +468,8 @@ class Layer(nn.Module):
         # Keras code writes ``self.w = self.add_weight(shape=...)`` without a name. Register the
         # weight under ``w`` only (not ``weight`` *and* ``w``), so it is counted once and a
         # non-trainable one stays a buffer that ``.to(device)`` moves.
+        if isinstance(value, (list, tuple, dict)):
+            value = _track_modules(value)
         auto = self.__dict__.get("_auto_weight_names")
         if auto and isinstance(value, torch.Tensor) and name not in auto:
             for old in list(auto):

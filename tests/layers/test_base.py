@@ -444,3 +444,31 @@ def test_floating_inputs_are_cast_to_the_weights_dtype_and_numpy_is_accepted():
     assert BatchNormalization()(torch.randn(2, 3, dtype=torch.float64)).dtype == torch.float32
     dense.double()  # and the other way: float32 data into a float64 layer
     assert dense(x).dtype == torch.float64
+
+
+def test_calling_build_directly_marks_the_layer_built_and_keeps_set_weights():
+    layer = Dense(3)
+    layer.build((None, 2))
+    assert layer.built
+    layer.set_weights([np.ones((2, 3), "float32"), np.zeros(3, "float32")])
+    # the first call must not build again (which would replace the weights just set)
+    np.testing.assert_array_equal(layer(torch.ones(1, 2)).detach().numpy(), [[2.0, 2.0, 2.0]])
+
+
+def test_layers_kept_in_a_list_or_dict_attribute_are_tracked():
+    class Stack(Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.blocks = [Dense(3), Dense(2)]
+            self.heads = {"a": Dense(1)}
+
+        def call(self, inputs):
+            for block in self.blocks:
+                inputs = block(inputs)
+            return self.heads["a"](inputs)
+
+    stack = Stack()
+    stack(torch.ones(1, 4))
+    assert [tuple(w.shape) for w in stack.weights] == [(4, 3), (3,), (3, 2), (2,), (2, 1), (1,)]
+    assert len(list(stack.parameters())) == 6  # so an optimizer over parameters() trains them
+    assert stack.count_params() == 15 + 8 + 3
