@@ -170,15 +170,33 @@ class BatchNormalization(Layer):
         # Training: normalize with the batch statistics (fused kernel, gradients through them),
         # and let the kernel write the batch mean / unbiased variance into fresh buffers
         # (momentum 1.0), from which the moving averages are updated the Keras way.
-        batch_mean = x.new_zeros(self.moving_mean.shape, dtype=self.moving_mean.dtype)
-        batch_var = x.new_zeros(self.moving_variance.shape, dtype=self.moving_variance.dtype)
-        y = F.batch_norm(x, batch_mean, batch_var, self.gamma, self.beta, True, 1.0, self.epsilon)
-        count = x.numel() // x.shape[1]
+        count = x.numel() // max(x.shape[1], 1)
+        if count == 1:
+            # One value per feature (a last batch of one sample, say): torch's kernel refuses it;
+            # Keras normalizes with mean x and variance 0, so the output is beta.
+            y, batch_mean, batch_var = self._one_value_batch_norm(x)  # variance 0, as the update below keeps
+        else:
+            batch_mean = x.new_zeros(self.moving_mean.shape, dtype=self.moving_mean.dtype)
+            batch_var = x.new_zeros(self.moving_variance.shape, dtype=self.moving_variance.dtype)
+            y = F.batch_norm(x, batch_mean, batch_var, self.gamma, self.beta, True, 1.0, self.epsilon)
         with torch.no_grad():
             self.moving_mean.lerp_(batch_mean, 1.0 - self.momentum)
             # torch stored var * n / (n - 1); Keras averages the biased variance.
             self.moving_variance.lerp_(batch_var * ((count - 1) / count), 1.0 - self.momentum)
         return self._from_channel_dim1(y)
+
+    def _one_value_batch_norm(self, x: torch.Tensor):
+        """Batch normalization in plain torch ops for a batch with one value per feature."""
+        dims = [0] + list(range(2, x.dim()))
+        mean = x.mean(dims, keepdim=True)
+        var = (x - mean).square().mean(dims, keepdim=True)
+        y = (x - mean) * torch.rsqrt(var + self.epsilon)
+        shape = [1, -1] + [1] * (x.dim() - 2)
+        if self.gamma is not None:
+            y = y * self.gamma.view(shape)
+        if self.beta is not None:
+            y = y + self.beta.view(shape)
+        return y, mean.detach().reshape(-1), var.detach().reshape(-1)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -178,3 +178,20 @@ def test_cuda_batchnorm_channels_last_matches_cpu():
     torch.testing.assert_close(y_gpu.cpu(), y_cpu, rtol=1e-4, atol=1e-4)
     for a, b in zip(gpu.get_weights(), cpu.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (1, 1, 1, 3)])
+def test_batchnorm_trains_on_one_value_per_feature_like_keras(shape):
+    # A last batch of one sample: Keras normalizes with mean x and variance 0 (output beta) and
+    # updates the moving averages; torch's kernel raises "Expected more than 1 value per channel".
+    torch.manual_seed(0)
+    layer = BatchNormalization(beta_initializer="ones")
+    layer(torch.zeros(2, *shape[1:]))
+    layer.train()
+    x = torch.randn(shape, requires_grad=True)
+    y = layer(x)
+    torch.testing.assert_close(y, torch.ones(shape))
+    torch.testing.assert_close(layer.moving_mean, 0.01 * x.detach().reshape(-1))
+    torch.testing.assert_close(layer.moving_variance, torch.full((3,), 0.99))
+    y.sum().backward()
+    torch.testing.assert_close(layer.beta.grad, torch.ones(3))
