@@ -269,3 +269,13 @@ def test_deepcopy_gives_an_independent_model_with_the_same_graph():
     with torch.no_grad():
         clone.get_layer("head").bias.add_(1.0)
     torch.testing.assert_close(clone(x), model(x) + 1.0)
+
+
+def test_symbolic_tensor_in_keyword_argument_is_a_clear_error():
+    # Keras's seq2seq idiom LSTM(...)(x, initial_state=[h, c]) is not recorded by the graph;
+    # it must say so instead of failing on a (None, 2) vs (2, 2) state-shape mismatch.
+    x = easynn.Input(shape=(3, 2))
+    h = easynn.Input(shape=(4,))
+    c = easynn.Input(shape=(4,))
+    with pytest.raises(NotImplementedError, match=r"keyword argument\(s\) \['initial_state'\]"):
+        easynn.layers.LSTM(4)(x, initial_state=[h, c])

@@ -118,6 +118,14 @@ def call_symbolically(layer, args, kwargs) -> Any:
             f"Layer '{getattr(layer, 'name', layer)}' was called on symbolic tensors with "
             f"{len(args)} positional arguments; pass several inputs as one list instead."
         )
+    symbolic_kwargs = [k for k, v in kwargs.items() if any(isinstance(t, SymbolicTensor) for t in _flatten(v))]
+    if symbolic_kwargs:
+        raise NotImplementedError(
+            f"Layer '{getattr(layer, 'name', layer)}' was called with symbolic tensors in the keyword "
+            f"argument(s) {symbolic_kwargs}; the functional API takes symbolic tensors only as the "
+            "layer's inputs (e.g. LSTM(..., initial_state=[h, c]) on Input tensors is not supported). "
+            "Subclass easynn.Model and pass the tensors in call() instead."
+        )
     outputs = _run_on_probes(layer, inputs, kwargs)
     node = Node(layer=layer, inputs=inputs, kwargs=dict(kwargs))
     counter = iter(range(10**6))
