@@ -195,6 +195,14 @@ class _Conv(Layer):
                 f"Layer '{self.name}': the number of input channels must be divisible by `groups`. "
                 f"Received: input channels={channels}, groups={self.groups}"
             )
+        spatial = input_shape[1:-1] if self.data_format == "channels_last" else input_shape[2:]
+        extents = [d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation_rate)]
+        if self.padding == "valid" and any(s is not None and s < e for s, e in zip(spatial, extents)):
+            raise ValueError(
+                f"Layer '{self.name}': the (dilated) kernel of size {tuple(extents)} is larger than the "
+                f"input's spatial size {tuple(spatial)} with padding='valid', so the output would be "
+                f"empty. Use padding='same' or a smaller kernel_size. Received input shape {tuple(input_shape)}."
+            )
         self.input_channels = channels
         keras_shape = (*self.kernel_size, channels // self.groups, self.filters)
         # Fans are Keras's (computed on the Keras shape), then the values move to torch's layout.

@@ -217,3 +217,14 @@ def test_cuda_channels_last_matches_cpu(padding):
     assert layer.kernel.is_contiguous(memory_format=torch.channels_last)
     y_gpu = layer(x.cuda())
     torch.testing.assert_close(y_gpu.cpu(), y_cpu, rtol=1e-3, atol=1e-3)
+
+
+def test_kernel_larger_than_valid_input_is_a_clear_error():
+    from easynn.layers import Conv1D, Conv2D
+
+    with pytest.raises(ValueError, match=r"kernel of size \(5, 5\) is larger than the input's spatial size \(3, 3\)"):
+        Conv2D(1, 5)(torch.ones(1, 3, 3, 1))
+    with pytest.raises(ValueError, match=r"kernel of size \(5,\)"):  # dilation 2 stretches 3 taps to 5
+        Conv1D(1, 3, dilation_rate=2)(torch.ones(1, 4, 1))
+    assert Conv1D(1, 3, dilation_rate=2)(torch.ones(1, 5, 1)).shape == (1, 1, 1)
+    assert Conv2D(1, 5, padding="same")(torch.ones(1, 3, 3, 1)).shape == (1, 3, 3, 1)
