@@ -187,6 +187,12 @@ def _track_modules(value: Any) -> Any:
     return value
 
 
+def _unique(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+    """``tensors`` without repeats (a layer reachable through two containers counts once)."""
+    seen: set[int] = set()
+    return [t for t in tensors if not (id(t) in seen or seen.add(id(t)))]
+
+
 def _plain_own_weights(module: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     params = [p for p in module.parameters(recurse=False)]
     buffers = [
@@ -507,7 +513,7 @@ class Layer(nn.Module):
                 sub_nt, sub_t = sub_t + sub_nt, []
             trainable += sub_t
             non_trainable += sub_nt
-        return trainable, non_trainable
+        return _unique(trainable), _unique(non_trainable)
 
     @property
     def trainable_weights(self) -> list[torch.Tensor]:
@@ -526,7 +532,7 @@ class Layer(nn.Module):
         out: list[torch.Tensor] = own_t + own_nt
         for child in self.children():
             out += _module_weights(child)
-        return out
+        return _unique(out)
 
     @property
     def trainable(self) -> bool:

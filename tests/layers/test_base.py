@@ -472,3 +472,19 @@ def test_layers_kept_in_a_list_or_dict_attribute_are_tracked():
     assert [tuple(w.shape) for w in stack.weights] == [(4, 3), (3,), (3, 2), (2,), (2, 1), (1,)]
     assert len(list(stack.parameters())) == 6  # so an optimizer over parameters() trains them
     assert stack.count_params() == 15 + 8 + 3
+
+
+def test_a_layer_reachable_twice_counts_its_weights_once():
+    class Tied(Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.enc = Dense(2)
+            self.refs = [self.enc]  # a second path to the same layer (as nn.ModuleList would be)
+
+        def call(self, inputs):
+            return self.refs[0](self.enc(inputs))
+
+    tied = Tied()
+    tied(torch.ones(1, 2))
+    assert len(tied.weights) == 2 and tied.count_params() == 6
+    assert len(tied.trainable_weights) == 2 and len(tied.get_weights()) == 2
