@@ -27,6 +27,11 @@ from easynn.training.loop import SingleProcess
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
 _PORT_TAKEN = ("EADDRINUSE", "address already in use", "Address already in use")
+# PyTorch 2.13's gloo backend sometimes aborts a process while it exits, after all its work is done
+# ("terminate called without an active exception", SIGABRT). A plain DDP script with a barrier and
+# destroy_process_group() shows it too (2 in 20 runs on a loaded 2-core machine), so it is not
+# easynn's; a launch that ends that way is run once more.
+_EXIT_ABORT = "terminate called without an active exception"
 
 WORKER = textwrap.dedent('''
     """Runs unchanged under ``python worker.py OUT`` and ``torchrun --nproc_per_node=2 worker.py OUT``."""
@@ -141,11 +146,14 @@ def _torchrun(script: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env["OMP_NUM_THREADS"] = "1"
+    env["PYTHONFAULTHANDLER"] = "1"
     command = [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", "--nproc_per_node=2",
                "--master_addr=127.0.0.1", f"--master_port={_free_port()}", str(script), *args]
     proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=TIMEOUT, cwd=str(script.parent))
-    if proc.returncode != 0 and any(s in proc.stdout + proc.stderr for s in _PORT_TAKEN):
-        # The free port was taken by another program between our probe and torchrun's bind: retry once.
+    output = proc.stdout + proc.stderr
+    if proc.returncode != 0 and (any(s in output for s in _PORT_TAKEN) or _EXIT_ABORT in output):
+        # The free port was taken by another program between our probe and torchrun's bind, or
+        # torch's exit-time abort (above): retry once.
         command[6] = f"--master_port={_free_port()}"
         proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=TIMEOUT, cwd=str(script.parent))
     return proc
