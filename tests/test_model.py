@@ -462,3 +462,23 @@ def test_out_of_range_sparse_labels_raise_before_training():
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\]"):
         model.evaluate(x, y, verbose=0)
     assert weights_unchanged(model, before)
+
+
+def test_subclassed_model_lists_layers_kept_in_a_list():
+    class Tower(easynn.Model):
+        def __init__(self):
+            super().__init__()
+            self.blocks = [Dense(4, activation="relu"), Dense(4, activation="relu")]
+            self.head = Dense(1)
+
+        def call(self, inputs):
+            for block in self.blocks:
+                inputs = block(inputs)
+            return self.head(inputs)
+
+    model = Tower()
+    model(torch.zeros(2, 3))
+    assert [type(layer).__name__ for layer in model.layers] == ["Dense", "Dense", "Dense"]
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "ModuleList" not in "\n".join(lines)

@@ -609,8 +609,20 @@ class Model(Layer):
 
     @property
     def layers(self) -> list:
-        """The model's direct sublayers, in the order they were created."""
-        return [m for m in self.children() if isinstance(m, torch.nn.Module)]
+        """The model's direct sublayers, in the order they were created.
+
+        Layers kept in a list or dict attribute (held in a ``ModuleList`` / ``ModuleDict``) are listed
+        themselves, as Keras tracks them, not their container.
+        """
+        out: list = []
+        pending = list(self.children())
+        while pending:
+            module = pending.pop(0)
+            if isinstance(module, (torch.nn.ModuleList, torch.nn.ModuleDict)):
+                pending[:0] = list(module.children())
+            else:
+                out.append(module)
+        return out
 
     # ------------------------------------------------------------------ saving
     def save(self, filepath, overwrite: bool = True, **kwargs) -> None:

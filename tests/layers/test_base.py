@@ -430,7 +430,7 @@ def test_custom_layer_in_functional_model_trains():
 def test_floating_inputs_are_cast_to_the_weights_dtype_and_numpy_is_accepted():
     # Keras autocasts a layer's floating inputs: a float64 batch into a float32 Dense gives the
     # float32 result instead of torch's "mat1 and mat2 must have the same dtype" error.
-    from easynn.layers import BatchNormalization, Conv2D, LSTM
+    from easynn.layers import LSTM, BatchNormalization, Conv2D
 
     torch.manual_seed(0)
     x = torch.randn(2, 3)
