@@ -43,6 +43,7 @@ from easynn.layers.symbolic import SymbolicTensor
 __all__ = ["Layer", "unique_name", "to_snake_case"]
 
 _NAME_COUNTS: collections.Counter = collections.Counter()
+_UNSET = object()
 
 
 def unique_name(base: str) -> str:
@@ -355,34 +356,61 @@ class Layer(nn.Module):
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
-        if args and not isinstance(args[0], torch.Tensor):
-            if _is_symbolic(args[0]):
+        inputs = args[0] if args else None
+        if isinstance(inputs, torch.Tensor) and self.built:  # the hot path: one check, no scans
+            dtype = self._compute_dtype()
+            if dtype is not None and inputs.dtype != dtype and inputs.is_floating_point():
+                args = (self._autocast(inputs, dtype),) + args[1:]
+            return super().__call__(*args, **kwargs)
+        if args and not isinstance(inputs, torch.Tensor):
+            if _is_symbolic(inputs):
                 from easynn.layers.symbolic import call_symbolically
 
                 return call_symbolically(self, args, kwargs)
-            if isinstance(args[0], np.ndarray):  # Keras layers take NumPy arrays too
-                args = (torch.as_tensor(args[0]),) + args[1:]
+            if isinstance(inputs, np.ndarray):  # Keras layers take NumPy arrays too
+                args = (torch.as_tensor(inputs),) + args[1:]
         if not self.built:
             self._build_on(args[0] if args else kwargs.get("inputs"))
         if args and isinstance(args[0], torch.Tensor) and args[0].is_floating_point():
-            args = (self._autocast(args[0]),) + args[1:]
+            dtype = self._compute_dtype()
+            if dtype is not None and args[0].dtype != dtype:
+                args = (self._autocast(args[0], dtype),) + args[1:]
         return super().__call__(*args, **kwargs)
 
-    def _autocast(self, inputs: torch.Tensor) -> torch.Tensor:
+    def _compute_dtype(self) -> torch.dtype | None:
+        """The dtype of this layer's own first floating weight (``None`` without weights), cached
+        until weights are added or converted (``.to()``, ``.double()``)."""
+        cached = self.__dict__.get("_compute_dtype_cache", _UNSET)
+        if cached is _UNSET:
+            weight = next((w for w in self._parameters.values() if w is not None and w.is_floating_point()), None)
+            if weight is None:
+                weight = next((b for b in self._buffers.values() if b is not None and b.is_floating_point()), None)
+            cached = None if weight is None else weight.dtype
+            self.__dict__["_compute_dtype_cache"] = cached
+        return cached
+
+    def _autocast(self, inputs: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         """Cast a floating input to the dtype of this layer's own weights, as Keras's autocast.
 
         A float64 tensor given to a float32 ``Dense`` (or float32 data to a ``.double()`` layer)
         would otherwise fail inside torch with a dtype mismatch. Left alone under
         ``torch.autocast`` (mixed precision decides dtypes there) and for layers without weights.
         """
-        for weight in self._parameters.values():
-            if weight is not None and weight.is_floating_point():
-                break
-        else:
-            weight = next((b for b in self._buffers.values() if b is not None and b.is_floating_point()), None)
-        if weight is None or weight.dtype == inputs.dtype or torch.is_autocast_enabled(inputs.device.type):
+        if torch.is_autocast_enabled(inputs.device.type):
             return inputs
-        return inputs.to(weight.dtype)
+        return inputs.to(dtype)
+
+    def _apply(self, fn, *args, **kwargs):  # .to(), .double(), .cuda() ... may change the dtype
+        self.__dict__.pop("_compute_dtype_cache", None)
+        return super()._apply(fn, *args, **kwargs)
+
+    def register_parameter(self, name, param) -> None:
+        self.__dict__.pop("_compute_dtype_cache", None)
+        super().register_parameter(name, param)
+
+    def register_buffer(self, name, tensor, persistent: bool = True) -> None:
+        self.__dict__.pop("_compute_dtype_cache", None)
+        super().register_buffer(name, tensor, persistent)
 
     def forward(self, inputs, *args, **kwargs):
         if self._call_takes_training and kwargs.get("training") is None:
@@ -471,6 +499,8 @@ class Layer(nn.Module):
         return weight
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, torch.Tensor):  # a weight may be replaced: recompute the compute dtype
+            self.__dict__.pop("_compute_dtype_cache", None)
         # Keras code writes ``self.w = self.add_weight(shape=...)`` without a name. Register the
         # weight under ``w`` only (not ``weight`` *and* ``w``), so it is counted once and a
         # non-trainable one stays a buffer that ``.to(device)`` moves.
