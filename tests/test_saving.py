@@ -626,3 +626,20 @@ def test_nested_layers_with_the_same_name_round_trip(tmp_path):
     np.testing.assert_array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
     loaded = easynn.models.load_model(tmp_path / "m.keras")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_weighted_metrics_survive_save_and_load(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    w = rng.uniform(0.1, 2.0, size=32).astype("float32")
+    model = easynn.Sequential([easynn.Input(shape=(4,)), easynn.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  weighted_metrics=["accuracy"])
+    before = model.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
+    model.save(tmp_path / "model.keras")
+    loaded = easynn.models.load_model(tmp_path / "model.keras")
+    after = loaded.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
+    assert set(after) == set(before) and len(before) == 3
+    for key in before:
+        assert after[key] == pytest.approx(before[key], rel=1e-6)

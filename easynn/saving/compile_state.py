@@ -141,6 +141,7 @@ def serialize_compile(model) -> dict | None:
         "optimizer": opt_entry,
         "loss": _serialize_entry(compile_config.get("loss"), losses, "loss"),
         "metrics": _serialize_entry(compile_config.get("metrics"), metrics, "metric"),
+        "weighted_metrics": _serialize_entry(compile_config.get("weighted_metrics"), metrics, "metric"),
         "loss_weights": loss_weights,
         "jit_compile": bool(compile_config.get("jit_compile", False)),
         "mixed_precision": compile_config.get("mixed_precision"),
@@ -166,6 +167,7 @@ def deserialize_compile(config: dict, custom_objects: dict | None) -> dict:
         "optimizer": optimizer,
         "loss": _deserialize_entry(config.get("loss"), losses, "loss", custom_objects),
         "metrics": _deserialize_entry(config.get("metrics"), metrics, "metric", custom_objects),
+        "weighted_metrics": _deserialize_entry(config.get("weighted_metrics"), metrics, "metric", custom_objects),
         "loss_weights": config.get("loss_weights"),
         "jit_compile": bool(config.get("jit_compile", False)),
     }
