@@ -482,3 +482,16 @@ def test_subclassed_model_lists_layers_kept_in_a_list():
     lines = []
     model.summary(print_fn=lines.append)
     assert "ModuleList" not in "\n".join(lines)
+
+
+def test_uint8_images_train_without_an_input_layer():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(16, 6, 6, 1)).astype("uint8")
+    y = rng.integers(0, 2, size=16)
+    model = easynn.Sequential([easynn.layers.Conv2D(2, 3), Flatten(), Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    flat = easynn.Sequential([Flatten(), Dense(2)])
+    out = flat.predict(x, verbose=0)
+    np.testing.assert_allclose(out, flat.predict(x.astype("float32"), verbose=0), rtol=1e-6)

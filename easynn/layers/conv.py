@@ -244,6 +244,8 @@ class _Conv(Layer):
                 f"{self.input_channels} channels ({self.data_format}), but received shape "
                 f"{tuple(inputs.shape)}."
             )
+        if not inputs.is_floating_point():  # integer data (uint8 images): compute in float
+            inputs = inputs.to(self.kernel.dtype)
         x = to_nchw(inputs, self.rank, self.data_format)
         kernel = (1,) * (2 - self.rank) + self.kernel_size
         strides = (1,) * (2 - self.rank) + self.strides

@@ -110,6 +110,8 @@ class Dense(Layer):
                 f"Layer '{self.name}' expects inputs with last dimension {self.input_dim}, "
                 f"but received shape {tuple(inputs.shape)}."
             )
+        if not inputs.is_floating_point():  # integer data (uint8 pixels, counts): compute in float
+            inputs = inputs.to(self.kernel.dtype)
         if inputs.dim() == 2 and self.bias is not None:
             return torch.addmm(self.bias, inputs, self.kernel)
         outputs = torch.matmul(inputs, self.kernel)
