@@ -84,6 +84,7 @@ def _convert(value: Any, name: str):
 
 
 def num_samples(value) -> int:
+    """The batch-axis length of the first tensor in ``value`` (0 for none or a scalar)."""
     leaves = _leaves(value)
     return int(leaves[0].shape[0]) if leaves and leaves[0].dim() > 0 else 0
 
@@ -252,6 +253,7 @@ class LoaderBatches:
         return len(self.loader)
 
     def epoch(self, epoch: int = 0) -> Iterator[tuple]:
+        """Yield ``(x, y, sample_weight)`` device batches; ``set_epoch`` on samplers that have it."""
         sampler = getattr(self.loader, "sampler", None)
         if hasattr(sampler, "set_epoch"):
             sampler.set_epoch(epoch)
@@ -269,6 +271,7 @@ class LoaderBatches:
 
 
 def is_dataset(x) -> bool:
+    """Whether ``x`` is a torch ``Dataset`` or ``DataLoader`` (then it also yields the targets)."""
     return isinstance(x, (DataLoader, Dataset))
 
 

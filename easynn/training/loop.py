@@ -16,14 +16,11 @@ form, whose gradient is the lecture's ``ŷ − y``; metrics still see probabilit
 from __future__ import annotations
 
 import contextlib
-import warnings
-from typing import Any
 
 import torch
 
 from easynn import activations
 from easynn.callbacks.base import LazyLogs
-from easynn.training.data import tree_map
 
 __all__ = ["Trainer", "SingleProcess"]
 
@@ -39,21 +36,26 @@ class SingleProcess:
     is_main = True
 
     def wrap(self, model):
+        """The module the training step calls (DDP wraps it; here, the model itself)."""
         return model
 
     def reduce_sum(self, tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Element-wise sums over all processes (one process: unchanged)."""
         return tensors
 
     def barrier(self) -> None:
-        pass
+        """Wait for every process (one process: nothing to wait for)."""
 
     def agree(self, flag: bool) -> bool:
+        """Rank 0's value of ``flag`` on every process (used for ``stop_training``)."""
         return flag
 
     def gather_predictions(self, outputs, num_samples: int):
+        """Every process's predictions, in input order (one process: its own)."""
         return outputs
 
     def join(self, model):
+        """A context for uneven inputs across processes (one process: nothing to do)."""
         return contextlib.nullcontext()
 
 
@@ -196,6 +198,7 @@ class Trainer:
         return loss
 
     def predict_step(self, x):
+        """The model's outputs for a batch (under autocast when mixed precision is on)."""
         with self._autocast():
             out = self.model(x)
         if self.has_extra_losses:  # activity regularizers add terms on every call; drop them
@@ -227,6 +230,7 @@ class Trainer:
                 metric.reset_state()
 
     def metric_names(self) -> list[str]:
+        """Log names in Keras's order: ``loss``, per-output losses, then the metrics."""
         names = ["loss"] + self._output_loss_names()
         several = len(self.output_names) > 1
         for out_name, metric_list in zip(self.output_names, self.metrics):
@@ -311,10 +315,3 @@ class Trainer:
         out = torch.cat(chunks)
         return (out.float() if out.is_floating_point() else out).cpu()
 
-
-def warn_once(message: str, category=UserWarning) -> None:
-    warnings.warn(message, category, stacklevel=3)
-
-
-def move(batch: Any, device) -> Any:
-    return tree_map(lambda t: t.to(device, non_blocking=True), batch)
