@@ -279,3 +279,23 @@ def test_symbolic_tensor_in_keyword_argument_is_a_clear_error():
     c = easynn.Input(shape=(4,))
     with pytest.raises(NotImplementedError, match=r"keyword argument\(s\) \['initial_state'\]"):
         easynn.layers.LSTM(4)(x, initial_state=[h, c])
+
+
+def test_unknown_spatial_axes_stay_unknown_and_any_image_size_runs():
+    from easynn.layers import Conv2D, GlobalAveragePooling2D, MaxPooling2D
+
+    inputs = easynn.Input(shape=(None, None, 3))
+    x = Conv2D(4, 3, activation="relu")(inputs)
+    assert x.shape == (None, None, None, 4)
+    x = MaxPooling2D()(x)
+    outputs = Dense(2, activation="softmax")(GlobalAveragePooling2D()(x))
+    assert outputs.shape == (None, 2)
+    model = easynn.Model(inputs, outputs)
+    assert model(torch.zeros(1, 40, 50, 3)).shape == (1, 2)
+    assert model(torch.zeros(3, 9, 12, 3)).shape == (3, 2)
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    assert "(None, None, None, 4)" in text and "(None, 2)" in text
+    sequence = easynn.Input(shape=(None, 6))
+    assert easynn.layers.LSTM(5, return_sequences=True)(sequence).shape == (None, None, 5)

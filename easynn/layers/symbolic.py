@@ -26,6 +26,9 @@ import torch
 __all__ = ["SymbolicTensor", "Node", "call_symbolically", "infer_output_shape"]
 
 _PROBE_BATCH = 2
+# Unknown non-batch axes (images of any size, sequences of any length) are probed at two sizes;
+# an output axis that changes with them is unknown too.
+_FREE_SIZES = (64, 96)
 
 
 @dataclass(eq=False)
@@ -72,11 +75,15 @@ class SymbolicTensor:
             "function with easynn.layers.Lambda(fn), and call that on the symbolic tensor."
         )
 
-    def _probe(self, device=None) -> torch.Tensor:
-        shape = tuple(_PROBE_BATCH if s is None else s for s in self.shape)
-        if self.dtype.is_floating_point:
-            return torch.zeros(shape, dtype=self.dtype, device=device)
+    def _probe(self, device=None, free: int = _FREE_SIZES[0]) -> torch.Tensor:
+        """Zeros of this shape: batch axis ``_PROBE_BATCH``, other unknown axes ``free``."""
+        shape = (_PROBE_BATCH,) + tuple(free if s is None else s for s in self.shape[1:])
         return torch.zeros(shape, dtype=self.dtype, device=device)
+
+    @property
+    def has_free_axes(self) -> bool:
+        """Whether a non-batch axis is unknown (``Input(shape=(None, None, 3))``)."""
+        return any(s is None for s in self.shape[1:])
 
 
 def _map(value, fn):
@@ -95,9 +102,9 @@ def _flatten(value) -> list:
     return [value]
 
 
-def _run_on_probes(layer, inputs, kwargs):
+def _run_on_probes(layer, inputs, kwargs, free: int = _FREE_SIZES[0]):
     """Run ``layer`` on zeros shaped like the symbolic ``inputs``; returns real outputs."""
-    probes = _map(inputs, lambda t: t._probe() if isinstance(t, SymbolicTensor) else t)
+    probes = _map(inputs, lambda t: t._probe(free=free) if isinstance(t, SymbolicTensor) else t)
     was_training = layer.training
     layer.eval()
     try:
@@ -127,12 +134,18 @@ def call_symbolically(layer, args, kwargs) -> Any:
             "Subclass easynn.Model and pass the tensors in call() instead."
         )
     outputs = _run_on_probes(layer, inputs, kwargs)
+    free_axes = any(isinstance(t, SymbolicTensor) and t.has_free_axes for t in _flatten(inputs))
+    # With unknown input axes, a second probe at another size shows which output axes follow them.
+    others = iter(_flatten(_run_on_probes(layer, inputs, kwargs, free=_FREE_SIZES[1]))) if free_axes else None
     node = Node(layer=layer, inputs=inputs, kwargs=dict(kwargs))
     counter = iter(range(10**6))
 
     def to_symbolic(tensor):
         index = next(counter)
         shape = (None,) + tuple(tensor.shape[1:])
+        if others is not None:
+            other = next(others)
+            shape = (None,) + tuple(a if a == b else None for a, b in zip(tensor.shape[1:], other.shape[1:]))
         symbolic = SymbolicTensor(shape, tensor.dtype, node=node, index=index, name=f"{getattr(layer, 'name', 'layer')}:{index}")
         node.outputs.append(symbolic)
         return symbolic

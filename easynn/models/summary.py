@@ -17,8 +17,24 @@ def _fmt_shape(shape) -> str:
     return "(" + ", ".join("None" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def _graph_output_shapes(model) -> dict:
+    """A functional model's output shapes, straight from its graph (unknown axes stay ``None``)."""
+    shapes: dict = {}
+    for layer in getattr(model, "layers", []):
+        output = getattr(layer, "output", None)  # an InputLayer's symbolic tensor
+        if output is not None and hasattr(output, "shape"):
+            shapes[id(layer)] = tuple(output.shape)
+    for node in getattr(model, "_nodes", []):
+        outs = [tuple(t.shape) for t in node.outputs]
+        shapes.setdefault(id(node.layer), outs[0] if len(outs) == 1 else outs)
+    return shapes
+
+
 def _output_shapes(model) -> dict:
-    """Each layer's output shape, recorded by forward hooks during one probe forward pass."""
+    """Each layer's output shape: from the graph of a functional model, else recorded by forward
+    hooks during one probe forward pass."""
+    if getattr(model, "_nodes", None):
+        return _graph_output_shapes(model)
     shapes: dict = {}
     input_shape = getattr(model, "_build_input_shape", None)
     if input_shape is None or not isinstance(input_shape, (tuple, list)):
