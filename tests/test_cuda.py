@@ -7,14 +7,13 @@ Every test here needs a CUDA GPU and is skipped without one.
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
 from easynn import activations
 from easynn.layers import Conv2D, Dense, Flatten, Input, MaxPooling2D
 from easynn.models import Sequential
 from easynn.training import data as data_module
 from easynn.utils import set_random_seed
-from tests.helpers import small_classifier, two_blobs
+from tests.helpers import ACTIVATION_REFERENCES, small_classifier, two_blobs
 
 
 def blobs(n=512, seed=0):
@@ -173,17 +172,7 @@ def test_convnet_fit_on_cuda_matches_cpu():
 
 
 # ------------------------------------------------------------------------------ activations
-REFERENCES = {
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-    "relu": torch.relu,
-    "leaky_relu": lambda t: F.leaky_relu(t, 0.2),
-    "elu": F.elu,
-    "softplus": F.softplus,
-    "softmax": lambda t: torch.softmax(t, dim=-1),
-    "silu": F.silu,
-    "gelu": F.gelu,
-}
+REFERENCES = ACTIVATION_REFERENCES
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))

@@ -4,11 +4,10 @@ variables, loss scaling for float16, and easynn's activation Functions under aut
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
 import easynn
 from easynn import activations, mixed_precision
-from tests.helpers import small_classifier, two_blobs
+from tests.helpers import ACTIVATION_REFERENCES, small_classifier, two_blobs
 
 
 def blobs(n=256, seed=0):
@@ -180,17 +179,7 @@ def test_mixed_float16_skips_a_step_with_overflowing_gradients():
 
 
 # ------------------------------------------------------------------------------ activations
-REFERENCES = {
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-    "relu": torch.relu,
-    "leaky_relu": lambda t: F.leaky_relu(t, 0.2),
-    "elu": F.elu,
-    "softplus": F.softplus,
-    "softmax": lambda t: torch.softmax(t, dim=-1),
-    "silu": F.silu,
-    "gelu": F.gelu,
-}
+REFERENCES = ACTIVATION_REFERENCES
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCES))
