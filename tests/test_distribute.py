@@ -306,3 +306,15 @@ def test_example_runs_single_process(monkeypatch, capsys):
     spec.loader.exec_module(module)
     assert module.main(epochs=1) > 0.8  # 10 separable blobs: well above chance (0.1) after one epoch
     assert "1 process(es), batch 64 each" in capsys.readouterr().out
+
+
+def test_a_dataset_is_split_between_processes():
+    from easynn.training.data import LoaderBatches
+
+    dataset = torch.utils.data.TensorDataset(torch.arange(10.0).reshape(10, 1), torch.arange(10))
+    shards = [LoaderBatches(dataset, batch_size=2, shuffle=True, rank=r, world_size=2, seed=1) for r in range(2)]
+    seen = [[int(v) for _, y, _ in s.epoch(3) for v in y] for s in shards]
+    assert len(seen[0]) == len(seen[1]) == 5
+    assert sorted(seen[0] + seen[1]) == list(range(10))  # disjoint, every sample once
+    again = [int(v) for _, y, _ in shards[0].epoch(3) for v in y]
+    assert again == seen[0]  # the same epoch gives the same shard (set_epoch)

@@ -235,13 +235,25 @@ class ArrayBatches:
 
 
 class LoaderBatches:
-    """A torch ``DataLoader`` (or ``Dataset``, wrapped in one) as device batches."""
+    """A torch ``DataLoader`` (or ``Dataset``, wrapped in one) as device batches.
 
-    def __init__(self, data, batch_size: int = 32, shuffle: bool = False, device="cpu"):
+    In a distributed run a ``Dataset`` is split between processes by a ``DistributedSampler``
+    (which repeats a few samples so that every process gets as many batches as the others); a
+    ``DataLoader`` is used as given, so give it a ``DistributedSampler`` yourself.
+    """
+
+    def __init__(self, data, batch_size: int = 32, shuffle: bool = False, device="cpu", rank: int = 0,
+                 world_size: int = 1, seed: int = 0):
         if isinstance(data, DataLoader):
             self.loader = data
         else:
-            self.loader = DataLoader(data, batch_size=_positive_int("batch_size", batch_size), shuffle=shuffle,
+            sampler = None
+            if world_size > 1:
+                from torch.utils.data.distributed import DistributedSampler
+
+                sampler = DistributedSampler(data, num_replicas=world_size, rank=rank, shuffle=shuffle, seed=seed)
+            self.loader = DataLoader(data, batch_size=_positive_int("batch_size", batch_size),
+                                     shuffle=shuffle and sampler is None, sampler=sampler,
                                      pin_memory=torch.device(device).type == "cuda")
         self.device = torch.device(device)
         try:
@@ -289,7 +301,8 @@ def adapt(x, y=None, sample_weight=None, *, batch_size=32, shuffle=True, device=
     if is_dataset(x):
         if y is not None:
             raise ValueError("When `x` is a Dataset or DataLoader it must yield (x, y) itself; pass y=None.")
-        return LoaderBatches(x, batch_size=batch_size, shuffle=shuffle, device=device)
+        return LoaderBatches(x, batch_size=batch_size, shuffle=shuffle, device=device, rank=rank,
+                             world_size=world_size, seed=seed)
     x, y, sample_weight = _convert(x, "x"), _convert(y, "y"), _convert(sample_weight, "sample_weight")
     if check_finite:
         _check_finite(x, "x")
