@@ -320,7 +320,7 @@ def test_fit_before_compile_raises():
         (np.zeros((4, 8)), np.zeros(4), {"batch_size": 2.5}, ValueError, "batch_size"),
         (np.zeros((4, 8)), np.zeros(4), {"epochs": 0}, ValueError, "epochs"),
         (np.zeros((4, 8)), np.zeros(4), {"epochs": "3"}, ValueError, "epochs"),
-        (np.zeros((4, 9)), np.zeros(4), {}, ValueError, r"expects inputs with last dimension 8.*\(2, 9\)"),
+        (np.zeros((4, 9)), np.zeros(4), {}, ValueError, r"expects inputs of shape \(batch, ..., 8\).*\(2, 9\)"),
         ([["a"] * 8] * 4, np.zeros(4), {}, TypeError, "numbers"),
     ],
 )
@@ -495,3 +495,9 @@ def test_uint8_images_train_without_an_input_layer():
     flat = easynn.Sequential([Flatten(), Dense(2)])
     out = flat.predict(x, verbose=0)
     np.testing.assert_allclose(out, flat.predict(x.astype("float32"), verbose=0), rtol=1e-6)
+
+
+def test_a_1d_array_is_not_mistaken_for_one_sample():
+    model = easynn.Sequential([Input(shape=(4,)), Dense(3)])
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, ..., 4\)"):
+        model.predict(np.zeros(4, "float32"), verbose=0)

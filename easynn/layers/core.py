@@ -105,9 +105,9 @@ class Dense(Layer):
 
     def call_logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """``inputs @ kernel + bias``: the pre-activation ``z`` of the lecture."""
-        if inputs.shape[-1] != self.input_dim:
+        if inputs.dim() < 2 or inputs.shape[-1] != self.input_dim:
             raise ValueError(
-                f"Layer '{self.name}' expects inputs with last dimension {self.input_dim}, "
+                f"Layer '{self.name}' expects inputs of shape (batch, ..., {self.input_dim}), "
                 f"but received shape {tuple(inputs.shape)}."
             )
         if not inputs.is_floating_point():  # integer data (uint8 pixels, counts): compute in float
