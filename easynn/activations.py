@@ -218,22 +218,42 @@ class _ReLUFunction(torch.autograd.Function):
         return grad * (y > 0)
 
 
-def relu(x: torch.Tensor) -> torch.Tensor:
-    """Rectified linear unit.
+def relu(x: torch.Tensor, negative_slope: float = 0.0, max_value: float | None = None,
+         threshold: float = 0.0) -> torch.Tensor:
+    """Rectified linear unit, with Keras's optional slope, cap and threshold.
 
-    Formula: ``f(x) = max(0, x)``; ``f'(x) = I(x > 0)``.
+    Formula: ``f(x) = max(0, x)``; ``f'(x) = I(x > 0)``. In general (Keras's ``relu``):
+    ``f(x) = x`` for ``x >= threshold``, ``negative_slope * (x - threshold)`` below it, then
+    ``min(f(x), max_value)``.
 
     Args:
         x: input tensor.
+        negative_slope: slope below the threshold (``0`` is the plain ReLU).
+        max_value: cap on the output (``6`` gives ReLU6), or ``None``.
+        threshold: where the function switches from the slope to the identity.
 
     Returns:
         A tensor of the same shape and dtype.
 
+    Raises:
+        ValueError: for a negative ``max_value``.
+
     Example:
         >>> relu(torch.tensor([-2.0, 0.0, 3.0]))
         tensor([0., 0., 3.])
+        >>> relu(torch.tensor([-2.0, 3.0, 9.0]), max_value=6.0)
+        tensor([0., 3., 6.])
     """
-    return _apply(_ReLUFunction, _as_tensor(x))
+    x = _as_tensor(x)
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return _apply(_ReLUFunction, x)  # the lecture's ReLU: the hot path
+    if max_value is not None and max_value < 0:
+        raise ValueError(f"`max_value` must be non-negative or None. Received: max_value={max_value}")
+    if threshold == 0.0:
+        out = _apply(_ReLUFunction, x) if negative_slope == 0.0 else leaky_relu(x, negative_slope)
+    else:  # composed of torch ops; autograd differentiates it
+        out = torch.where(x >= threshold, x, negative_slope * (x - threshold))
+    return out if max_value is None else torch.clamp(out, max=max_value)
 
 
 # ---------------------------------------------------------------------------------- leaky_relu

@@ -330,3 +330,13 @@ def test_fast_eager_apply_matches_documented_apply_and_keeps_custom_backward():
     (g_fast,) = torch.autograd.grad(fast.sum(), x)
     (g_slow,) = torch.autograd.grad(slow.sum(), x)
     assert torch.equal(fast, slow) and torch.equal(g_fast, g_slow)
+
+
+def test_relu_keras_arguments_match_the_relu_layer_and_formula():
+    x = torch.linspace(-4, 8, 25)
+    expected = torch.where(x >= 1.0, x, 0.1 * (x - 1.0)).clamp(max=6.0)
+    assert torch.allclose(A.relu(x, negative_slope=0.1, max_value=6.0, threshold=1.0), expected)
+    assert torch.equal(A.relu(x, max_value=6.0), torch.clamp(torch.relu(x), max=6.0))
+    assert torch.allclose(A.relu(x, negative_slope=0.2), torch.nn.functional.leaky_relu(x, 0.2))
+    with pytest.raises(ValueError, match="max_value"):
+        A.relu(x, max_value=-1.0)

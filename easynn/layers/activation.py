@@ -78,18 +78,7 @@ class ReLU(Layer):
         self.threshold = _number("threshold", threshold)
 
     def call(self, inputs):
-        if self.threshold == 0.0:
-            if self.negative_slope == 0.0:
-                out = activations.relu(inputs)
-            else:
-                out = activations.leaky_relu(inputs, self.negative_slope)
-        else:  # composed of torch ops; autograd differentiates it
-            out = torch.where(
-                inputs >= self.threshold, inputs, self.negative_slope * (inputs - self.threshold)
-            )
-        if self.max_value is not None:
-            out = torch.clamp(out, max=self.max_value)
-        return out
+        return activations.relu(inputs, self.negative_slope, self.max_value, self.threshold)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
