@@ -466,7 +466,7 @@ class Layer(nn.Module):
             dtype: the weight's dtype; the layer's dtype by default.
 
         Returns:
-            The new ``nn.Parameter`` (or buffer tensor).
+            The new ``easynn.Variable``: an ``nn.Parameter`` (or, non-trainable, a buffer).
         """
         from easynn import initializers, regularizers
 
@@ -485,12 +485,15 @@ class Layer(nn.Module):
         with torch.no_grad():
             value = init(shape, dtype=dtype, device=self._build_device)
         value = torch.as_tensor(value, dtype=dtype, device=self._build_device)
+        # A Keras Variable (easynn.variables): a Parameter when trainable, else a buffer.
+        from easynn.variables import make_variable
+
+        weight = make_variable(value, trainable=trainable, name=name, owner=self, auto_named=auto_named)
         if trainable:
-            weight = nn.Parameter(value, requires_grad=self.trainable)
+            weight.requires_grad_(bool(self.trainable) and (value.is_floating_point() or value.is_complex()))
             self.register_parameter(name, weight)
         else:
-            self.register_buffer(name, value)
-            weight = value
+            self.register_buffer(name, weight)
         regularizer = regularizers.get(regularizer)
         if regularizer is not None:
             self._weight_regularizers.append((name, regularizer))
@@ -554,6 +557,21 @@ class Layer(nn.Module):
     def non_trainable_weights(self) -> list[torch.Tensor]:
         """Weights that training leaves alone (frozen ones, moving statistics)."""
         return self._weight_lists()[1]
+
+    @property
+    def variables(self) -> list[torch.Tensor]:
+        """Keras 3's name for ``weights``."""
+        return self.weights
+
+    @property
+    def trainable_variables(self) -> list[torch.Tensor]:
+        """Keras 3's name for ``trainable_weights``."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[torch.Tensor]:
+        """Keras 3's name for ``non_trainable_weights``."""
+        return self.non_trainable_weights
 
     @property
     def weights(self) -> list[torch.Tensor]:

@@ -1,0 +1,157 @@
+"""Global settings, with Keras 3's ``keras.config`` names.
+
+easynn runs on one backend, PyTorch, so ``backend()`` is always ``"torch"``. The default float
+type *is* torch's default dtype: ``set_floatx("float64")`` calls ``torch.set_default_dtype``, so
+new weights, ``easynn.ops`` results and plain torch code agree.
+
+Example:
+    >>> from easynn import config
+    >>> config.backend(), config.floatx(), config.image_data_format()
+    ('torch', 'float32', 'channels_last')
+    >>> config.epsilon()
+    1e-07
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = [
+    "backend", "floatx", "set_floatx", "epsilon", "set_epsilon", "image_data_format", "set_image_data_format",
+    "enable_unsafe_deserialization", "disable_unsafe_deserialization", "unsafe_deserialization_enabled",
+    "enable_interactive_logging", "disable_interactive_logging", "is_interactive_logging_enabled",
+    "enable_traceback_filtering", "disable_traceback_filtering", "is_traceback_filtering_enabled",
+    "enable_flash_attention", "disable_flash_attention", "is_flash_attention_enabled",
+]
+
+_FLOAT_TYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
+                "float64": torch.float64}
+_DATA_FORMATS = ("channels_last", "channels_first")
+
+_state = {
+    "epsilon": 1e-7,
+    "image_data_format": "channels_last",
+    "unsafe_deserialization": False,
+    "interactive_logging": True,
+    "traceback_filtering": True,
+    "flash_attention": None,
+}
+
+
+def backend() -> str:
+    """The name of the backend: always ``"torch"``."""
+    return "torch"
+
+
+def floatx() -> str:
+    """The default float type as a string (``"float32"`` unless changed): torch's default dtype."""
+    return str(torch.get_default_dtype()).replace("torch.", "")
+
+
+def set_floatx(value: str) -> None:
+    """Set the default float type (``"float16"``, ``"bfloat16"``, ``"float32"``, ``"float64"``).
+
+    This is ``torch.set_default_dtype``: it applies to everything created afterwards.
+
+    Raises:
+        ValueError: for any other value.
+    """
+    key = str(value).replace("torch.", "") if isinstance(value, (str, torch.dtype)) else value
+    if key not in _FLOAT_TYPES:
+        raise ValueError(f"Unknown `floatx` value. Expected one of {sorted(_FLOAT_TYPES)}. Received: value={value!r}")
+    torch.set_default_dtype(_FLOAT_TYPES[key])
+
+
+def epsilon() -> float:
+    """The fuzz factor added to denominators (``1e-7`` unless changed)."""
+    return _state["epsilon"]
+
+
+def set_epsilon(value: float) -> None:
+    """Set the fuzz factor returned by ``epsilon()``.
+
+    Raises:
+        ValueError: if ``value`` is not a non-negative number.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f"`epsilon` must be a non-negative number. Received: value={value!r}")
+    _state["epsilon"] = float(value)
+
+
+def image_data_format() -> str:
+    """``"channels_last"`` (Keras's default) or ``"channels_first"``: the default of ``data_format``."""
+    return _state["image_data_format"]
+
+
+def set_image_data_format(data_format: str) -> None:
+    """Set the default ``data_format`` of image layers and ``easynn.ops.image`` functions.
+
+    Raises:
+        ValueError: for anything but ``"channels_last"`` / ``"channels_first"``.
+    """
+    normalized = data_format.lower() if isinstance(data_format, str) else data_format
+    if normalized not in _DATA_FORMATS:
+        raise ValueError(
+            f"`data_format` must be one of 'channels_last', 'channels_first'. Received: data_format={data_format!r}"
+        )
+    _state["image_data_format"] = normalized
+
+
+def enable_unsafe_deserialization() -> None:
+    """Allow loading configs that would run code (Keras's ``safe_mode=False`` for the whole process)."""
+    _state["unsafe_deserialization"] = True
+
+
+def disable_unsafe_deserialization() -> None:
+    """Undo ``enable_unsafe_deserialization()``."""
+    _state["unsafe_deserialization"] = False
+
+
+def unsafe_deserialization_enabled() -> bool:
+    """Whether ``enable_unsafe_deserialization()`` was called (and not undone)."""
+    return bool(_state["unsafe_deserialization"])
+
+
+def enable_interactive_logging() -> None:
+    """Let ``fit``/``evaluate``/``predict`` draw progress bars (the default)."""
+    _state["interactive_logging"] = True
+
+
+def disable_interactive_logging() -> None:
+    """Print plain lines instead of interactive progress bars."""
+    _state["interactive_logging"] = False
+
+
+def is_interactive_logging_enabled() -> bool:
+    """Whether progress bars are interactive."""
+    return bool(_state["interactive_logging"])
+
+
+def enable_traceback_filtering() -> None:
+    """Accepted for Keras compatibility; easynn never filters tracebacks."""
+    _state["traceback_filtering"] = True
+
+
+def disable_traceback_filtering() -> None:
+    """Accepted for Keras compatibility; easynn never filters tracebacks."""
+    _state["traceback_filtering"] = False
+
+
+def is_traceback_filtering_enabled() -> bool:
+    """The last value set by ``enable_/disable_traceback_filtering`` (no effect in easynn)."""
+    return bool(_state["traceback_filtering"])
+
+
+def enable_flash_attention() -> None:
+    """Ask ``ops.dot_product_attention`` to prefer the flash kernel (torch picks it when it can)."""
+    _state["flash_attention"] = True
+
+
+def disable_flash_attention() -> None:
+    """Ask ``ops.dot_product_attention`` not to use the flash kernel."""
+    _state["flash_attention"] = False
+
+
+def is_flash_attention_enabled() -> bool | None:
+    """``True``/``False`` when set, ``None`` (let torch decide) by default."""
+    return _state["flash_attention"]
