@@ -1,0 +1,115 @@
+"""The hook that lets every public op run on symbolic (functional-API) tensors.
+
+Every public function of ``easynn.ops`` is decorated with :func:`op`. The wrapper looks at the
+call's arguments (positional and keyword, and one level into lists/tuples, e.g. the list given to
+``concatenate``); when one is an instance of a class registered with
+:func:`register_symbolic_type`, the call goes to that class's handler as
+``handler(op_name, fn, args, kwargs)`` (``fn`` is the undecorated eager function), and the handler's
+result is returned. Otherwise ``fn(*args, **kwargs)`` runs.
+
+Design and cost (measured with ``benchmarks/ops.py``): the wrapper is one extra Python frame.
+With nothing registered it does one truth test of a module global and calls ``fn``: about
+0.1 us, against 3-10 us for a torch elementwise op on a 128x128 tensor. With a type registered it
+also runs one ``isinstance`` per argument (a tuple of classes, so subclasses match); a plain tensor
+argument is skipped by an identity test of its type first.
+
+Example:
+    >>> from easynn.ops._dispatch import op, register_symbolic_type, unregister_symbolic_type
+    >>> class Sym:
+    ...     pass
+    >>> @op
+    ... def twice(x):
+    ...     return 2 * x
+    >>> register_symbolic_type(Sym, lambda name, fn, args, kwargs: f"node {name}")
+    >>> twice(3), twice(Sym())
+    (6, 'node twice')
+    >>> unregister_symbolic_type(Sym)
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import torch
+
+__all__ = ["op", "register_symbolic_type", "unregister_symbolic_type", "symbolic_types"]
+
+Handler = Callable[[str, Callable, tuple, dict], Any]
+
+# Registered classes, as a tuple for isinstance, and their handlers. The tuple is rebound (never
+# mutated) so a wrapper reads a consistent snapshot.
+_TYPES: tuple = ()
+_HANDLERS: dict = {}
+_TENSOR = torch.Tensor
+_SEQUENCES = (list, tuple)
+
+
+def register_symbolic_type(cls: type, handler: Handler) -> None:
+    """Route every op called with an instance of ``cls`` to ``handler(op_name, fn, args, kwargs)``."""
+    global _TYPES
+    if not isinstance(cls, type):
+        raise TypeError(f"`cls` must be a class. Received: cls={cls!r}")
+    if not callable(handler):
+        raise TypeError(f"`handler` must be callable. Received: handler={handler!r}")
+    _HANDLERS[cls] = handler
+    _TYPES = tuple(_HANDLERS)
+
+
+def unregister_symbolic_type(cls: type) -> None:
+    """Undo :func:`register_symbolic_type` for ``cls`` (no error when it was not registered)."""
+    global _TYPES
+    _HANDLERS.pop(cls, None)
+    _TYPES = tuple(_HANDLERS)
+
+
+def symbolic_types() -> tuple:
+    """The classes registered so far."""
+    return _TYPES
+
+
+def _handler_for(value: Any) -> Handler | None:
+    for cls in type(value).__mro__:
+        if cls in _HANDLERS:
+            return _HANDLERS[cls]
+    return None
+
+
+def _find_symbolic(args: tuple, kwargs: dict) -> Any:
+    types = _TYPES
+    for value in args:
+        kind = type(value)
+        if kind is _TENSOR:
+            continue
+        if isinstance(value, types):
+            return value
+        if kind in _SEQUENCES:
+            for item in value:
+                if isinstance(item, types):
+                    return item
+    for value in kwargs.values():
+        if isinstance(value, types):
+            return value
+        if type(value) in _SEQUENCES:
+            for item in value:
+                if isinstance(item, types):
+                    return item
+    return None
+
+
+def op(fn: Callable) -> Callable:
+    """Decorate a public op so that calls with symbolic arguments go to the registered handler."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if _TYPES:
+            symbolic = _find_symbolic(args, kwargs)
+            if symbolic is not None:
+                return _handler_for(symbolic)(name, fn, args, kwargs)
+        return fn(*args, **kwargs)
+
+    wrapper.__easynn_op__ = True
+    # doctest collects a function only when its globals are the module's: keep the module's.
+    wrapper.__module__ = fn.__module__
+    return wrapper
