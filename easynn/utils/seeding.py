@@ -11,7 +11,7 @@ __all__ = ["set_random_seed"]
 
 
 def set_random_seed(seed: int) -> None:
-    """Seed Python's ``random``, NumPy, torch (CPU) and every CUDA device.
+    """Seed Python's ``random``, NumPy, torch (CPU), every CUDA device and ``easynn.random``.
 
     Two runs of the same script with the same seed then start from the same weights, shuffle the
     same way and drop the same units, so they end with the same weights (on the CPU; CUDA kernels
@@ -34,5 +34,8 @@ def set_random_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+    from easynn import random as easynn_random  # the global SeedGenerator behind seed=None
+
+    easynn_random._reseed_global(seed)
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(seed)
