@@ -24,15 +24,17 @@ from easynn import (
 )
 from easynn.layers import Input
 from easynn.models import Model, Sequential, load_model
+from easynn.variables import Variable
 
 __version__ = "0.1.0"
 
 __all__ = [
     "activations", "callbacks", "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
     "optimizers", "regularizers", "utils", "Input", "Model", "Sequential", "load_model", "__version__",
+    "Variable", "ops", "random", "config", "backend",
 ]
 
-_LAZY = ("datasets", "saving", "distribute", "plot")
+_LAZY = ("datasets", "saving", "distribute", "plot", "ops", "random", "config", "backend")
 
 
 def __getattr__(name: str):
