@@ -43,8 +43,8 @@ class Embedding(Layer):
         embeddings_initializer: initializer of the ``(input_dim, output_dim)`` table; Keras's
             ``"uniform"`` is U(-0.05, 0.05) (torch's ``nn.Embedding`` uses N(0, 1)).
         embeddings_regularizer: optional penalty on the table.
-        mask_zero: Keras's masking of id 0 for later layers; easynn does not propagate masks, so
-            ``True`` raises ``NotImplementedError``.
+        mask_zero: treat id 0 as padding: ``compute_mask(inputs)`` returns ``inputs != 0`` for
+            the layers after it (RNNs skip those steps). Id 0 then should not be a real token.
         input_length: Keras 2 argument, ignored (with a ``DeprecationWarning``).
         **kwargs: base layer arguments.
 
@@ -54,7 +54,6 @@ class Embedding(Layer):
 
     Raises:
         ValueError: for non-positive sizes.
-        NotImplementedError: for ``mask_zero=True``.
         IndexError: (from torch) for ids outside ``[0, input_dim)``; easynn does not check the
             ids itself, because the check would wait for the GPU on every step.
 
@@ -63,6 +62,8 @@ class Embedding(Layer):
         >>> layer = Embedding(5, 2, embeddings_initializer="ones")
         >>> layer(torch.tensor([0, 4])).tolist()
         [[1.0, 1.0], [1.0, 1.0]]
+        >>> Embedding(5, 2, mask_zero=True).compute_mask(torch.tensor([[3, 1, 0]])).tolist()
+        [[True, True, False]]
     """
 
     def __init__(
@@ -80,12 +81,8 @@ class Embedding(Layer):
         self.output_dim = _positive_int("output_dim", output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        if mask_zero:
-            raise NotImplementedError(
-                "Embedding(mask_zero=True) is not supported: easynn layers do not propagate masks. "
-                "Use mask_zero=False and pad with an id the model can learn to ignore."
-            )
-        self.mask_zero = False
+        self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero
         if input_length is not None:
             warnings.warn(
                 "`input_length` is a Keras 2 argument of Embedding and is ignored; the sequence "
@@ -106,6 +103,12 @@ class Embedding(Layer):
         elif inputs.dtype not in (torch.int64, torch.int32):
             inputs = inputs.long()
         return F.embedding(inputs, self.embeddings)
+
+    def compute_mask(self, inputs: torch.Tensor, mask: Any = None) -> torch.Tensor | None:
+        """``inputs != 0`` with ``mask_zero=True`` (Keras), else ``None``."""
+        if not self.mask_zero:
+            return None
+        return torch.as_tensor(inputs) != 0
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape), self.output_dim)

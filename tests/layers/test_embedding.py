@@ -53,8 +53,10 @@ def test_arguments():
         Embedding(0, 3)
     with pytest.raises(ValueError, match="output_dim"):
         Embedding(3, -1)
-    with pytest.raises(NotImplementedError, match="mask_zero"):
-        Embedding(3, 2, mask_zero=True)
+    masked = Embedding(3, 2, mask_zero=True)
+    assert masked.get_config()["mask_zero"] is True
+    assert masked.compute_mask(torch.tensor([[2, 0, 1]])).tolist() == [[True, False, True]]
+    assert Embedding(3, 2).compute_mask(torch.tensor([[2, 0]])) is None
     with pytest.warns(DeprecationWarning, match="input_length"):
         Embedding(3, 2, input_length=7)
 

@@ -202,13 +202,11 @@ def test_set_get_round_trip():
         np.testing.assert_array_equal(got, want)
 
 
-def test_unsupported_and_bad_arguments():
-    with pytest.raises(NotImplementedError, match="dropout"):
-        LSTM(3, dropout=0.2)
-    with pytest.raises(NotImplementedError, match="recurrent_dropout"):
-        GRU(3, recurrent_dropout=0.1)
-    with pytest.raises(NotImplementedError, match="stateful"):
-        LSTM(3, stateful=True)
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="dropout"):
+        LSTM(3, dropout=1.5)
+    with pytest.raises(ValueError, match="recurrent_dropout"):
+        GRU(3, recurrent_dropout=-0.1)
     with pytest.raises(ValueError, match="units"):
         GRU(0)
     with pytest.raises(ValueError, match="rank 3"):

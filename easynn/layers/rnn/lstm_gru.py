@@ -1,0 +1,632 @@
+"""SimpleRNN, LSTM and GRU with Keras's weights, computed by PyTorch's fused RNN kernels.
+
+SimpleRNN: ``h' = act(x @ kernel + h @ recurrent_kernel + bias)``.
+
+LSTM (the lecture's long short-term memory), one step with input ``x`` and state ``(h, c)``:
+``z = x @ kernel + h @ recurrent_kernel + bias`` split into gates ``i, f, c~, o`` (Keras's order);
+``c' = sigmoid(f) * c + sigmoid(i) * tanh(c~)``; ``h' = sigmoid(o) * tanh(c')``.
+
+GRU (Keras's default ``reset_after=True``, the cuDNN formulation), gates ``z, r, h~``:
+``z = sigmoid(x Wz + bz + h Uz + rz)``, ``r = sigmoid(x Wr + br + h Ur + rr)``,
+``h~ = tanh(x Wh + bh + r * (h Uh + rh))``, ``h' = z * h + (1 - z) * h~``.
+
+Storage. ``get_weights()`` gives Keras's arrays: ``kernel (in, G*units)``, ``recurrent_kernel
+(units, G*units)``, ``bias`` (SimpleRNN ``(units,)``, LSTM ``(4*units,)``, GRU ``(2, 3*units)``),
+so parameter counts match Keras. Internally the weights are kept in torch's layout
+(``(G*units, in)``; GRU gates in torch's order ``r, z, n``), so that ``torch.lstm``/``torch.gru``/
+``torch.rnn_tanh`` (cuDNN on a GPU) run directly. Where Keras has one bias and torch two, the
+second is a constant zero tensor, not a weight. On CUDA the weights are packed into one cuDNN
+buffer (as ``nn.LSTM.flatten_parameters`` does).
+
+Which path runs:
+    * fused kernel: default activations, no mask, or a mask whose real steps form one block per
+      row (right padding, and its reversal under ``go_backwards``) through packed sequences;
+      ``dropout`` (one input mask per sequence) keeps the fused path;
+    * step loop: other activations, GRU ``reset_after=False``, ``recurrent_dropout`` while
+      training, and masks with holes.
+
+Example:
+    >>> import torch
+    >>> lstm = LSTM(4)
+    >>> lstm(torch.zeros(2, 5, 3)).shape
+    torch.Size([2, 4])
+    >>> [w.shape for w in lstm.get_weights()]
+    [(3, 16), (4, 16), (16,)]
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from easynn import _validation, activations, initializers, regularizers
+from easynn.layers.rnn.base import RecurrentBase, contiguous_spans, dropout_mask, masked_loop
+
+__all__ = ["SimpleRNN", "LSTM", "GRU"]
+
+
+def _swap_first_two_gates(value: torch.Tensor, dim: int) -> torch.Tensor:
+    """Reorder GRU gate blocks ``[a, b, c] -> [b, a, c]`` along ``dim`` (Keras z,r,h <-> torch r,z,n)."""
+    a, b, c = value.chunk(3, dim=dim)
+    return torch.cat([b, a, c], dim=dim)
+
+
+class _FusedRNN(RecurrentBase):
+    """Shared machinery of SimpleRNN, LSTM and GRU (``gates`` blocks of ``units`` each)."""
+
+    gates = 4
+    mode = "LSTM"
+    n_states = 1
+
+    def __init__(
+        self,
+        units: int,
+        activation: str | Callable | None = "tanh",
+        recurrent_activation: str | Callable | None = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        seed: int | None = None,
+        use_cudnn: Any = "auto",
+        **kwargs: Any,
+    ) -> None:
+        for legacy in ("kernel_constraint", "recurrent_constraint", "bias_constraint"):
+            if kwargs.get(legacy, None) is None:
+                kwargs.pop(legacy, None)
+        super().__init__(
+            return_sequences=return_sequences, return_state=return_state, go_backwards=go_backwards,
+            stateful=stateful, unroll=unroll, **kwargs,
+        )
+        self.units = _validation.positive_int("units", units)
+        self.activation = activations.get(activation)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.dropout = _validation.probability("dropout", dropout)
+        self.recurrent_dropout = _validation.probability("recurrent_dropout", recurrent_dropout)
+        self.seed = seed
+        self._generator: torch.Generator | None = None
+        self.use_cudnn = use_cudnn
+        self.input_dim: int | None = None
+        self._flat_key: tuple | None = None
+        self._fused = self.activation is activations.get("tanh") and (
+            self.recurrent_activation is activations.get("sigmoid")
+        )
+
+    def state_shapes(self) -> list[tuple[int, ...]]:
+        return [(self.units,)] * self.n_states
+
+    def output_units(self) -> int:
+        return self.units
+
+    # ------------------------------------------------------------------ weights
+    def _keras_bias_shape(self) -> tuple[int, ...]:
+        return (self.gates * self.units,)
+
+    def _initial_keras_bias(self, dtype, device) -> torch.Tensor:
+        return self.bias_initializer(self._keras_bias_shape(), dtype=dtype, device=device)
+
+    def build(self, input_shape) -> None:
+        if not isinstance(input_shape, tuple) or len(input_shape) != 3:
+            raise ValueError(
+                f"Layer '{self.name}' expects inputs of rank 3 (batch, timesteps, features), "
+                f"but received input shape {input_shape}."
+            )
+        self.input_dim = int(input_shape[-1])
+        units, gates = self.units, self.gates
+        dtype = self.dtype or torch.get_default_dtype()
+        device = self._build_device
+        # Initialize in Keras's layout (so the fans and the orthogonal axes are Keras's), then
+        # store in torch's layout.
+        with torch.no_grad():
+            kernel = self.kernel_initializer((self.input_dim, gates * units), dtype=dtype, device=device)
+            recurrent = self.recurrent_initializer((units, gates * units), dtype=dtype, device=device)
+        self.kernel = self.add_weight(
+            (gates * units, self.input_dim), "zeros", regularizer=self.kernel_regularizer, name="kernel"
+        )
+        self.recurrent_kernel = self.add_weight(
+            (gates * units, units), "zeros", regularizer=self.recurrent_regularizer, name="recurrent_kernel"
+        )
+        with torch.no_grad():
+            self.kernel.copy_(self._to_torch("kernel", kernel))
+            self.recurrent_kernel.copy_(self._to_torch("recurrent_kernel", recurrent))
+        if self.use_bias:
+            with torch.no_grad():
+                bias = self._initial_keras_bias(dtype, device)
+            self.bias = self.add_weight(
+                self._keras_bias_shape(), "zeros", regularizer=self.bias_regularizer, name="bias"
+            )
+            with torch.no_grad():
+                self.bias.copy_(self._to_torch("bias", bias))
+        else:
+            self.bias = None
+
+    def _role(self, weight: torch.Tensor) -> str:
+        for name in ("kernel", "recurrent_kernel", "bias"):
+            own = getattr(self, name, None)
+            if own is not None and own.data_ptr() == weight.data_ptr() and own.shape == weight.shape:
+                return name
+        return ""
+
+    # SimpleRNN and LSTM: same gate order in both libraries, Keras's (in, G*u) is torch's transposed.
+    def _to_keras(self, role: str, weight: torch.Tensor) -> torch.Tensor:
+        return weight.t() if role != "bias" else weight
+
+    def _to_torch(self, role: str, value: torch.Tensor) -> torch.Tensor:
+        return value.t() if role != "bias" else value
+
+    def keras_layout(self, weight: torch.Tensor) -> torch.Tensor:
+        role = self._role(weight)
+        return self._to_keras(role, weight) if role else weight
+
+    def torch_layout(self, weight: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        role = self._role(weight)
+        return self._to_torch(role, value) if role else value
+
+    def _hidden_bias(self) -> torch.Tensor:
+        # torch wants a second (hidden-to-hidden) bias where Keras has none. A plain zero tensor
+        # (not a buffer, so no weight list, state dict or parameter count sees it).
+        zero = self.__dict__.get("_zero_bias")
+        if zero is None or zero.device != self.kernel.device or zero.dtype != self.kernel.dtype:
+            zero = torch.zeros(self.gates * self.units, dtype=self.kernel.dtype, device=self.kernel.device)
+            self.__dict__["_zero_bias"] = zero
+        return zero
+
+    def _flat_weights(self) -> list[torch.Tensor]:
+        if self.bias is None:
+            return [self.kernel, self.recurrent_kernel]
+        return [self.kernel, self.recurrent_kernel, self.bias, self._hidden_bias()]
+
+    # ------------------------------------------------------------------ cuDNN packing
+    def _flatten_for_cudnn(self) -> None:
+        """Pack the weights into one cuDNN buffer (once per device move), like ``nn.LSTM``.
+
+        Without it cuDNN copies the weights on every call (and warns). Any failure leaves the
+        weights as they are: the result is the same, only slower.
+        """
+        key = tuple(w.data_ptr() for w in self._flat_weights())
+        if key == self._flat_key:
+            return
+        self._flat_key = key
+        try:
+            self._pack_weights()
+        except Exception:  # pragma: no cover - depends on the cuDNN build
+            pass
+        self._flat_key = tuple(w.data_ptr() for w in self._flat_weights())
+
+    def _pack_weights(self) -> None:  # pragma: no cover - CUDA only
+        self._cudnn_flatten(self._flat_weights())
+
+    def _cudnn_flatten(self, tensors: list[torch.Tensor]) -> None:  # pragma: no cover - CUDA only
+        import torch.backends.cudnn.rnn as cudnn_rnn
+
+        first = tensors[0]
+        if not (
+            torch.backends.cudnn.is_acceptable(first)
+            and torch._use_cudnn_rnn_flatten_weight()
+            and all(t.is_cuda and t.dtype == first.dtype for t in tensors)
+        ):
+            return
+        with torch.cuda.device_of(first), torch.no_grad():
+            torch._cudnn_rnn_flatten_weight(
+                tensors, 4 if self.use_bias else 2, self.input_dim, cudnn_rnn.get_cudnn_mode(self._torch_mode()),
+                self.units, 0, 1, True, False,
+            )
+
+    def _torch_mode(self) -> str:
+        return self.mode
+
+    # ------------------------------------------------------------------ calling
+    def _use_fused(self) -> bool:
+        return self._fused
+
+    def _masks(self, x: torch.Tensor, training: bool) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """Keras's dropout: one input mask and one recurrent mask per sequence, while training."""
+        if not training or not (self.dropout or self.recurrent_dropout):
+            return None, None
+        if self.seed is not None and (self._generator is None or self._generator.device != x.device):
+            self._generator = torch.Generator(device=x.device).manual_seed(int(self.seed))
+        batch = x.shape[0]
+        dp = dropout_mask(x.new_ones(batch, x.shape[-1]), self.dropout, self._generator) if self.dropout else None
+        rec = (dropout_mask(x.new_ones(batch, self.units), self.recurrent_dropout, self._generator)
+               if self.recurrent_dropout else None)
+        return dp, rec
+
+    def _run(self, x, states, mask, training):
+        if x.shape[-1] != self.input_dim:
+            raise ValueError(
+                f"Layer '{self.name}' expects inputs of shape (batch, timesteps, {self.input_dim}), "
+                f"but received shape {tuple(x.shape)}."
+            )
+        dp, rec_dp = self._masks(x, training)
+        if dp is not None:
+            x = x * dp[:, None, :]
+        if self._use_fused() and rec_dp is None:
+            if x.is_cuda:
+                self._flatten_for_cudnn()
+            if mask is None:
+                sequence, states = self._fused_call(x, states)
+                return sequence, sequence[:, -1], states
+            spans = contiguous_spans(mask)
+            if spans is not None:
+                return self._packed_call(x, states, *spans)
+        xw = self._input_projection(x)
+        return masked_loop(
+            lambda xt, s: self._step(xt, s, rec_dp), xw, states, mask,
+            zero_output_for_mask=self.zero_output_for_mask, return_sequences=self.return_sequences,
+        )
+
+    def _packed_call(self, x, states, start, lengths):
+        """The fused kernel on a masked batch whose real steps form one block ``[start, start+len)``.
+
+        Each row is shifted left by ``start`` and packed with its length; the outputs are put
+        back in place with Keras's rules: before the block zeros, after it the last real output
+        (zeros with ``zero_output_for_mask``); rows without any real step keep their states.
+        """
+        batch, steps = x.shape[:2]
+        position = torch.arange(steps, device=x.device)
+        index = (position[None, :] + start[:, None]).clamp(max=steps - 1)
+        shifted = x.gather(1, index[..., None].expand(-1, -1, x.shape[-1]))
+        packed = pack_padded_sequence(shifted, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
+        order = packed.sorted_indices
+        sorted_states = [s.index_select(0, order) for s in states]
+        data, new_states = self._fused_packed(packed.data, packed.batch_sizes, sorted_states)
+        new_states = [s.index_select(0, packed.unsorted_indices) for s in new_states]
+        out_packed = packed._replace(data=data)
+        padded, _ = pad_packed_sequence(out_packed, batch_first=True, total_length=steps)
+        real = lengths > 0
+        new_states = [torch.where(real.view(-1, 1), n, s) for n, s in zip(new_states, states)]
+        relative = position[None, :] - start[:, None]
+        source = torch.minimum(relative.clamp(min=0), (lengths - 1).clamp(min=0)[:, None])
+        sequence = padded.gather(1, source[..., None].expand(-1, -1, padded.shape[-1]))
+        valid = (relative >= 0) & real[:, None]
+        if self.zero_output_for_mask:
+            valid = valid & (relative < lengths[:, None])
+        sequence = sequence * valid[..., None].to(sequence.dtype)
+        return sequence, sequence[:, -1], new_states
+
+    def _input_projection(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.kernel, self.bias)
+
+    def _fused_call(self, x, states):
+        raise NotImplementedError
+
+    def _fused_packed(self, data, batch_sizes, states):
+        raise NotImplementedError
+
+    def _step(self, xw_t, states, rec_dp):
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            activation=activations.serialize(self.activation),
+            use_bias=self.use_bias,
+            kernel_initializer=initializers.serialize(self.kernel_initializer),
+            recurrent_initializer=initializers.serialize(self.recurrent_initializer),
+            bias_initializer=initializers.serialize(self.bias_initializer),
+            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+            recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
+            bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            dropout=self.dropout,
+            recurrent_dropout=self.recurrent_dropout,
+            seed=self.seed,
+        )
+        if self.gates > 1:
+            config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
+            config["use_cudnn"] = self.use_cudnn
+        return config
+
+    def extra_repr(self) -> str:
+        return (
+            f"name={self.name!r}, in={self.input_dim}, units={self.units}, "
+            f"return_sequences={self.return_sequences}, return_state={self.return_state}"
+        )
+
+
+class SimpleRNN(_FusedRNN):
+    """Fully-connected RNN whose output is fed back as the next step's state.
+
+    Formula: ``h_t = act(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
+
+    Args:
+        units: size of the state ``h`` (and of the output).
+        activation: ``act`` above (``"tanh"``; ``"relu"`` also runs fused, others loop).
+        use_bias, kernel_initializer, recurrent_initializer, bias_initializer,
+        kernel_regularizer, recurrent_regularizer, bias_regularizer, dropout, recurrent_dropout,
+        return_sequences, return_state, go_backwards, stateful, unroll, seed, **kwargs: as for
+        :class:`LSTM`.
+
+    Call arguments:
+        inputs: ``(batch, timesteps, features)``.
+        initial_state: optional ``h0`` (or ``[h0]``) of shape ``(batch, units)``.
+        mask: optional bool ``(batch, timesteps)``; masked steps keep the state.
+        training: enables dropout.
+
+    Example:
+        >>> import torch
+        >>> rnn = SimpleRNN(4)
+        >>> rnn(torch.zeros(2, 5, 3)).shape
+        torch.Size([2, 4])
+        >>> rnn.count_params()  # 4 * (3 + 4) + 4
+        32
+    """
+
+    gates = 1
+    mode = "RNN_TANH"
+    n_states = 1
+
+    def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True, **kwargs: Any) -> None:
+        kwargs.pop("recurrent_activation", None)
+        kwargs.pop("use_cudnn", None)
+        super().__init__(units, activation=activation, recurrent_activation="sigmoid", use_bias=use_bias, **kwargs)
+        self._fused = self.activation in (activations.get("tanh"), activations.get("relu"))
+
+    def _torch_mode(self) -> str:
+        return "RNN_RELU" if self.activation is activations.get("relu") else "RNN_TANH"
+
+    def _kernel_fn(self):
+        return torch.rnn_relu if self._torch_mode() == "RNN_RELU" else torch.rnn_tanh
+
+    def _fused_call(self, x, states):
+        sequence, h = self._kernel_fn()(
+            x, states[0].unsqueeze(0), self._flat_weights(), self.bias is not None, 1, 0.0,
+            torch.is_grad_enabled(), False, True,
+        )
+        return sequence, [h[0]]
+
+    def _fused_packed(self, data, batch_sizes, states):
+        out, h = self._kernel_fn()(
+            data, batch_sizes, states[0].unsqueeze(0), self._flat_weights(), self.bias is not None, 1, 0.0,
+            torch.is_grad_enabled(), False,
+        )
+        return out, [h[0]]
+
+    def _step(self, xw_t, states, rec_dp):
+        h = states[0] if rec_dp is None else states[0] * rec_dp
+        out = self.activation(xw_t + F.linear(h, self.recurrent_kernel))
+        return out, [out]
+
+
+class LSTM(_FusedRNN):
+    """Long short-term memory over ``(batch, timesteps, features)`` inputs.
+
+    Formula (per step, Keras gate order ``i, f, c, o``):
+    ``i, f, c~, o = split(x @ kernel + h @ recurrent_kernel + bias)``;
+    ``c' = rec_act(f) * c + rec_act(i) * act(c~)``; ``h' = rec_act(o) * act(c')``.
+
+    Args:
+        units: size of the state ``h`` (and of the output).
+        activation: ``act`` above (``"tanh"``).
+        recurrent_activation: ``rec_act`` above (``"sigmoid"``). Other choices than the defaults
+            run a slower step-by-step loop instead of the fused (cuDNN) kernel.
+        use_bias: whether to add ``bias``.
+        kernel_initializer: of the ``(in, 4*units)`` kernel (``glorot_uniform``).
+        recurrent_initializer: of the ``(units, 4*units)`` recurrent kernel (``orthogonal``).
+        bias_initializer: of the bias (``zeros``).
+        unit_forget_bias: start the forget-gate bias at 1 (Keras's default ``True``).
+        kernel_regularizer, recurrent_regularizer, bias_regularizer: optional penalties.
+        dropout: rate of the input dropout; one mask per sequence, the same at every step
+            (Keras); keeps the fused kernel.
+        recurrent_dropout: rate of the dropout on ``h`` in the recurrent product, one mask per
+            sequence; runs the step loop while training.
+        return_sequences: return every step's ``h`` ``(batch, timesteps, units)`` instead of the
+            last one ``(batch, units)``.
+        return_state: also return the final ``h`` and ``c``: ``[output, h, c]``.
+        go_backwards: read the sequence backwards (the outputs come in reading order, as Keras).
+        stateful: start every call from the states the previous call ended with (see
+            ``reset_states()``); the batch size must stay the same.
+        unroll: accepted for Keras compatibility (same results).
+        seed: seed of the dropout masks.
+        use_cudnn: accepted for Keras compatibility; the fused kernel is used when it can be.
+        **kwargs: base layer arguments.
+
+    Call arguments:
+        inputs: ``(batch, timesteps, features)``.
+        initial_state: optional ``[h0, c0]``, each ``(batch, units)``.
+        mask: optional bool ``(batch, timesteps)``: masked steps keep the states, and output the
+            previous step's output (Keras).
+        training: enables dropout.
+
+    Raises:
+        ValueError: for bad arguments, inputs that are not rank 3 or have another feature size,
+            bad ``initial_state``/mask shapes, and a stateful layer fed another batch size.
+
+    Example:
+        >>> import torch
+        >>> lstm = LSTM(4, return_sequences=True)
+        >>> lstm(torch.zeros(2, 5, 3)).shape
+        torch.Size([2, 5, 4])
+        >>> lstm.count_params()  # 4 * (4 * (3 + 4) + 4)
+        128
+    """
+
+    gates = 4
+    mode = "LSTM"
+    n_states = 2
+
+    def __init__(self, units: int, *args: Any, unit_forget_bias: bool = True, **kwargs: Any) -> None:
+        super().__init__(units, *args, **kwargs)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def _initial_keras_bias(self, dtype, device) -> torch.Tensor:
+        init = self.bias_initializer
+        if not self.unit_forget_bias:
+            return init((4 * self.units,), dtype=dtype, device=device)
+        ones = torch.ones(self.units, dtype=dtype, device=device)
+        return torch.cat([
+            init((self.units,), dtype=dtype, device=device), ones,
+            init((2 * self.units,), dtype=dtype, device=device),
+        ])
+
+    def _fused_call(self, x, states):
+        h0, c0 = (s.unsqueeze(0) for s in states)
+        sequence, h, c = torch.lstm(
+            x, (h0, c0), self._flat_weights(), self.bias is not None, 1, 0.0,
+            torch.is_grad_enabled(), False, True,
+        )
+        return sequence, [h[0], c[0]]
+
+    def _fused_packed(self, data, batch_sizes, states):
+        h0, c0 = (s.unsqueeze(0) for s in states)
+        out, h, c = torch.lstm(
+            data, batch_sizes, (h0, c0), self._flat_weights(), self.bias is not None, 1, 0.0,
+            torch.is_grad_enabled(), False,
+        )
+        return out, [h[0], c[0]]
+
+    def _step(self, xw_t, states, rec_dp):
+        h, c = states
+        if rec_dp is not None:
+            h = h * rec_dp
+        act, rec_act = self.activation, self.recurrent_activation
+        i, f, g, o = (xw_t + F.linear(h, self.recurrent_kernel)).chunk(4, dim=-1)
+        c = rec_act(f) * c + rec_act(i) * act(g)
+        h = rec_act(o) * act(c)
+        return h, [h, c]
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["unit_forget_bias"] = self.unit_forget_bias
+        return config
+
+
+class GRU(_FusedRNN):
+    """Gated recurrent unit over ``(batch, timesteps, features)`` inputs.
+
+    Formula (per step, Keras gate order ``z, r, h``; ``reset_after=True``):
+    ``z = rec_act(x Wz + h Uz + b_z)``, ``r = rec_act(x Wr + h Ur + b_r)``,
+    ``h~ = act(x Wh + b_h + r * (h Uh + b'_h))``, ``h' = z * h + (1 - z) * h~``.
+    With ``reset_after=False``: ``h~ = act(x Wh + b_h + (r * h) Uh)`` and a single bias.
+
+    Args:
+        units, activation, recurrent_activation, use_bias, kernel_initializer,
+        recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
+        bias_regularizer, dropout, recurrent_dropout, return_sequences, go_backwards, stateful,
+        unroll, seed, use_cudnn, **kwargs: as for :class:`LSTM`.
+        return_state: also return the final ``h``: ``[output, h]``.
+        reset_after: Keras's default ``True`` (bias ``(2, 3*units)``: input and recurrent biases;
+            the cuDNN/torch formulation). ``False`` runs a step-by-step loop.
+
+    Call arguments:
+        inputs: ``(batch, timesteps, features)``.
+        initial_state: optional ``h0`` (or ``[h0]``) of shape ``(batch, units)``.
+        mask, training: as for :class:`LSTM`.
+
+    Example:
+        >>> import torch
+        >>> gru = GRU(4)
+        >>> gru(torch.zeros(2, 5, 3)).shape
+        torch.Size([2, 4])
+        >>> gru.count_params()  # 3 * (4 * (3 + 4) + 2 * 4)
+        108
+    """
+
+    gates = 3
+    mode = "GRU"
+    n_states = 1
+
+    def __init__(self, units: int, *args: Any, reset_after: bool = True, **kwargs: Any) -> None:
+        super().__init__(units, *args, **kwargs)
+        self.reset_after = bool(reset_after)
+
+    def _keras_bias_shape(self) -> tuple[int, ...]:
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def _use_fused(self) -> bool:
+        return self._fused and self.reset_after
+
+    def _to_keras(self, role: str, weight: torch.Tensor) -> torch.Tensor:
+        if role == "bias":
+            return _swap_first_two_gates(weight, dim=-1)
+        return _swap_first_two_gates(weight, dim=0).t()
+
+    def _to_torch(self, role: str, value: torch.Tensor) -> torch.Tensor:
+        if role == "bias":
+            return _swap_first_two_gates(value, dim=-1)
+        return _swap_first_two_gates(value.t(), dim=0)
+
+    def _flat_weights(self) -> list[torch.Tensor]:
+        if self.bias is None:
+            return [self.kernel, self.recurrent_kernel]
+        return [self.kernel, self.recurrent_kernel, self.bias[0], self.bias[1]]
+
+    def _pack_weights(self) -> None:  # pragma: no cover - CUDA only
+        if self.bias is None:
+            self._cudnn_flatten(self._flat_weights())
+            return
+        # torch wants two bias tensors; Keras has one (2, 3u) weight. Flatten copies of the two
+        # rows, then point the (2, 3u) bias at them when cuDNN put them side by side.
+        b_ih, b_hh = self.bias[0].detach().clone(), self.bias[1].detach().clone()
+        tensors = [self.kernel, self.recurrent_kernel, b_ih, b_hh]
+        self._cudnn_flatten(tensors)
+        step = b_ih.numel() * b_ih.element_size()
+        if b_ih.untyped_storage().data_ptr() == b_hh.untyped_storage().data_ptr() and (
+            b_hh.data_ptr() - b_ih.data_ptr() == step
+        ):
+            with torch.no_grad():
+                self.bias.set_(b_ih.untyped_storage(), b_ih.storage_offset(), self.bias.shape, (self.bias.shape[1], 1))
+
+    def _fused_call(self, x, states):
+        sequence, h = torch.gru(
+            x, states[0].unsqueeze(0), self._flat_weights(), self.bias is not None, 1, 0.0,
+            torch.is_grad_enabled(), False, True,
+        )
+        return sequence, [h[0]]
+
+    def _fused_packed(self, data, batch_sizes, states):
+        out, h = torch.gru(
+            data, batch_sizes, states[0].unsqueeze(0), self._flat_weights(), self.bias is not None, 1, 0.0,
+            torch.is_grad_enabled(), False,
+        )
+        return out, [h[0]]
+
+    def _input_projection(self, x: torch.Tensor) -> torch.Tensor:
+        if self.bias is None:
+            return F.linear(x, self.kernel)
+        return F.linear(x, self.kernel, self.bias[0] if self.reset_after else self.bias)
+
+    def _step(self, xw_t, states, rec_dp):
+        (h,) = states
+        hd = h if rec_dp is None else h * rec_dp
+        units = self.units
+        act, rec_act = self.activation, self.recurrent_activation
+        x_r, x_z, x_n = xw_t.split(units, dim=-1)  # torch order r, z, n
+        if self.reset_after:
+            recurrent_bias = None if self.bias is None else self.bias[1]
+            h_r, h_z, h_n = F.linear(hd, self.recurrent_kernel, recurrent_bias).split(units, dim=-1)
+            r = rec_act(x_r + h_r)
+            z = rec_act(x_z + h_z)
+            n = act(x_n + r * h_n)
+        else:
+            h_r, h_z = F.linear(hd, self.recurrent_kernel[: 2 * units]).split(units, dim=-1)
+            r = rec_act(x_r + h_r)
+            z = rec_act(x_z + h_z)
+            n = act(x_n + F.linear(r * hd, self.recurrent_kernel[2 * units:]))
+        h = z * h + (1 - z) * n
+        return h, [h]
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["reset_after"] = self.reset_after
+        return config
