@@ -1,0 +1,32 @@
+"""Preprocessing and augmentation layers that run inside the model, on the model's device.
+
+* :mod:`numeric`: Rescaling, Normalization (with ``adapt``);
+* :mod:`image`: Resizing, CenterCrop;
+* :mod:`augmentation`: RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomCrop;
+* :mod:`color`: RandomContrast, RandomBrightness, RandomGrayscale, RandomInvert, AutoContrast.
+
+Random layers act only with ``training=True`` (inside ``fit``) and are the identity otherwise.
+"""
+
+from easynn.layers.preprocessing.augmentation import (
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
+from easynn.layers.preprocessing.color import (
+    AutoContrast,
+    RandomBrightness,
+    RandomContrast,
+    RandomGrayscale,
+    RandomInvert,
+)
+from easynn.layers.preprocessing.image import CenterCrop, Resizing
+from easynn.layers.preprocessing.numeric import Normalization, Rescaling
+
+__all__ = [
+    "Rescaling", "Normalization", "Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom",
+    "RandomTranslation", "RandomCrop", "RandomContrast", "RandomBrightness", "RandomGrayscale",
+    "RandomInvert", "AutoContrast",
+]
