@@ -50,7 +50,20 @@ from easynn.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
-from easynn.layers.recurrent import GRU, LSTM
+from easynn.layers.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+    TimeDistributed,
+)
+from easynn.layers.masking import Masking
+from easynn.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from easynn.layers.preprocessing import (
     AutoContrast,
     CenterCrop,
@@ -79,6 +92,8 @@ __all__ = [
     "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D", "AvgPool1D",
     "AvgPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D",
     "BatchNormalization", "LayerNormalization", "Embedding", "LSTM", "GRU",
+    "SimpleRNN", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "Bidirectional",
+    "TimeDistributed", "Masking", "MultiHeadAttention", "Attention", "AdditiveAttention",
     "Rescaling", "Normalization", "Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom",
     "RandomTranslation", "RandomCrop", "RandomContrast", "RandomBrightness", "RandomGrayscale", "RandomInvert",
     "AutoContrast",
