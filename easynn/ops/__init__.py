@@ -6,6 +6,8 @@ the input's device. Conversion and dtype rules: ``easynn.ops._convert``; symboli
 ``easynn.ops._dispatch``.
 """
 
+# ruff: noqa: A004, E402, F401  (Keras's names shadow builtins: abs, all, any, max, min, round, sum)
+
 # conversion
 from easynn.ops._convert import convert_to_numpy, convert_to_tensor
 
@@ -16,6 +18,40 @@ from easynn.ops.numpy_math import (
     heaviside, hypot, imag, lcm, ldexp, log, log10, log1p, log2, logaddexp, logaddexp2, maximum, minimum, mod,
     multiply, nan_to_num, negative, nextafter, power, rad2deg, real, reciprocal, round, sign, sin, sinh, sqrt,
     square, subtract, tan, tanh, true_divide, trunc,
+)
+
+# numpy family: comparisons, logic, bitwise
+from easynn.ops.numpy_logic import (
+    bitwise_and, bitwise_invert, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift, bitwise_xor,
+    equal, greater, greater_equal, isclose, isfinite, isin, isinf, isnan, isneginf, isposinf, isreal,
+    left_shift, less, less_equal, logical_and, logical_not, logical_or, logical_xor, not_equal, right_shift,
+    select, signbit, where,
+)
+
+# numpy family: reductions, statistics, sorting
+from easynn.ops.numpy_reduce import (
+    all, amax, amin, any, argmax, argmin, argpartition, argsort, average, bincount, count_nonzero, cumprod,
+    cumsum, diff, digitize, histogram, max, mean, median, min, nanmax, nanmean, nanmin, nansum, prod, ptp,
+    quantile, searchsorted, sort, std, sum, unique, var,
+)
+
+# numpy family: creation
+from easynn.ops.numpy_create import (
+    arange, array, bartlett, blackman, empty, empty_like, eye, full, full_like, hamming, hanning, identity,
+    kaiser, linspace, logspace, meshgrid, ones, ones_like, tri, zeros, zeros_like,
+)
+
+# numpy family: shapes, joining, indexing
+from easynn.ops.numpy_array import (
+    append, array_split, broadcast_to, concatenate, copy, diag, diagflat, diagonal, dstack, expand_dims, flip,
+    get_item, hstack, moveaxis, ndim, nonzero, pad, ravel, repeat, reshape, roll, rot90, size, split, squeeze,
+    stack, swapaxes, take, take_along_axis, tile, transpose, tril, triu, unravel_index, vstack,
+)
+
+# numpy family: products and contractions
+from easynn.ops.numpy_products import (
+    corrcoef, correlate, cross, dot, einsum, inner, kron, matmul, outer, slogdet, tensordot, trace, trapezoid,
+    vander, vdot, vectorize,
 )
 
 # submodule-style access, as keras.ops.numpy.xxx

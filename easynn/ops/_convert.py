@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from easynn import config as _config
+
 __all__ = ["convert_to_tensor", "convert_to_numpy", "to_torch_dtype", "dtype_name", "floatx", "result_type"]
 
 Tensor = torch.Tensor
@@ -50,12 +52,8 @@ _INT_TYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64,
 
 
 def floatx() -> str:
-    """Keras's default float type name (``easynn.config.floatx()`` when that module exists)."""
-    try:
-        from easynn import config  # noqa: PLC0415  (a lower layer; optional while it is written)
-    except ImportError:
-        return "float32"
-    return config.floatx()
+    """Keras's default float type name: ``easynn.config.floatx()``."""
+    return _config.floatx()
 
 
 def _floatx_dtype() -> torch.dtype:

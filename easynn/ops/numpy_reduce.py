@@ -1,0 +1,493 @@
+"""Reductions, cumulative ops, statistics and sorting of ``keras.ops`` (NumPy family) on torch.
+
+Conventions: ``axis=None`` reduces over every axis; ``axis`` may be an int (negative counts from
+the end) or a tuple of ints; ``keepdims=True`` keeps reduced axes with length 1. Result dtypes
+follow Keras on torch: ``sum``/``prod``/``cumsum`` of bool, int8, int16 and uint8 give int32 and
+other integers keep their dtype; ``mean``/``var``/``std``/``median``/``quantile`` of integers give
+float32; ``argmax``/``argmin``/``argsort``/``count_nonzero``/``searchsorted`` give int32.
+
+Example:
+    >>> import easynn.ops as ops
+    >>> x = ops.convert_to_tensor([[1, 2], [3, 4]])
+    >>> ops.sum(x), ops.mean(x, axis=0), ops.argmax(x, axis=-1)
+    (tensor(10, dtype=torch.int32), tensor([2., 3.]), tensor([1, 1], dtype=torch.int32))
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import torch
+
+from easynn.ops._convert import Tensor, _floatx_dtype, fail, like, tensor, to_torch_dtype
+from easynn.ops._dispatch import op
+
+__all__ = [
+    "all", "amax", "amin", "any", "argmax", "argmin", "argpartition", "argsort", "average", "bincount",
+    "count_nonzero", "cumprod", "cumsum", "diff", "digitize", "histogram", "max", "mean", "median", "min",
+    "nanmax", "nanmean", "nanmin", "nansum", "prod", "ptp", "quantile", "searchsorted", "sort", "std", "sum",
+    "unique", "var",
+]
+
+_SMALL_INTS = (torch.bool, torch.uint8, torch.int8, torch.int16)
+
+
+def _axes(name: str, axis: Any, ndim: int) -> Any:
+    """``axis`` checked against ``ndim``: None, an int, or a tuple of ints (negatives allowed)."""
+    if axis is None:
+        return None
+    many = isinstance(axis, (tuple, list))
+    items = axis if many else (axis,)
+    for a in items:
+        if isinstance(a, bool) or not isinstance(a, int) or not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
+            raise ValueError(f"{name}(): `axis` {a!r} is out of bounds for a tensor of rank {ndim}. "
+                             f"Received: axis={axis!r}")
+    return tuple(items) if many else axis
+
+
+def _sum_dtype(x: Tensor) -> torch.dtype:
+    return torch.int32 if x.dtype in _SMALL_INTS else x.dtype
+
+
+@op
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - Keras's name
+    """Sum of elements over ``axis`` (bool and small ints give int32, other dtypes are kept).
+
+    Example:
+        >>> sum(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=1, keepdims=True)
+        tensor([[3.],
+                [7.]])
+    """
+    x = tensor(x)
+    if axis == () or axis == []:
+        return x.to(_sum_dtype(x))
+    axis = _axes("sum", axis, x.ndim)
+    return torch.sum(x, dim=axis, keepdim=keepdims, dtype=_sum_dtype(x))
+
+
+@op
+def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Tensor:
+    """Product of elements over ``axis`` (bool and small ints give int32)."""
+    x = tensor(x)
+    out_dtype = to_torch_dtype(dtype) or _sum_dtype(x)
+    axis = _axes("prod", axis, x.ndim)
+    if axis is None:
+        out = torch.prod(x, dtype=out_dtype)
+        return out.reshape((1,) * x.ndim) if keepdims else out
+    x = x.to(out_dtype)
+    for a in sorted((a % x.ndim for a in (axis if isinstance(axis, tuple) else (axis,))), reverse=True):
+        x = torch.prod(x, dim=a, keepdim=keepdims)
+    return x
+
+
+def _float_compute(x: Tensor) -> tuple[Tensor, torch.dtype]:
+    """(x in a float compute dtype, the result dtype): ints -> floatx; half types compute in float32."""
+    if x.is_floating_point():
+        if x.dtype in (torch.float16, torch.bfloat16):
+            return x.float(), x.dtype
+        return x, x.dtype
+    if x.is_complex():
+        return x, x.dtype
+    return x.to(_floatx_dtype()), _floatx_dtype()
+
+
+@op
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Arithmetic mean over ``axis`` (integers give float32).
+
+    Example:
+        >>> mean(torch.tensor([1, 2, 4]))
+        tensor(2.3333)
+    """
+    x = tensor(x)
+    if axis == () or axis == []:
+        return _float_compute(x)[0]
+    axis = _axes("mean", axis, x.ndim)
+    if x.dtype == torch.float32:
+        return torch.mean(x, dim=axis, keepdim=keepdims)
+    x, out = _float_compute(x)
+    return torch.mean(x, dim=axis, keepdim=keepdims).to(out)
+
+
+@op
+def var(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Population variance (NumPy's ``ddof=0``) over ``axis``."""
+    x = tensor(x)
+    axis = _axes("var", axis, x.ndim)
+    x, out = _float_compute(x)
+    return torch.var(x, dim=axis, keepdim=keepdims, correction=0).to(out)
+
+
+@op
+def std(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Population standard deviation (NumPy's ``ddof=0``) over ``axis``."""
+    x = tensor(x)
+    axis = _axes("std", axis, x.ndim)
+    x, out = _float_compute(x)
+    return torch.std(x, dim=axis, keepdim=keepdims, correction=0).to(out)
+
+
+def _extreme(name: str, torch_fn: Any, x: Any, axis: Any, keepdims: bool, initial: Any) -> Tensor:
+    x = tensor(x)
+    dim = () if axis is None else _axes(name, axis, x.ndim)
+    if x.numel() == 0 and initial is not None:
+        shape = torch.sum(x, dim=dim, keepdim=keepdims).shape
+        return torch.full(shape, initial, dtype=x.dtype, device=x.device)
+    try:
+        out = torch_fn(x, dim=dim, keepdim=keepdims)
+    except RuntimeError as error:
+        raise ValueError(f"{name}(): cannot reduce an empty axis without `initial` (NumPy raises too). "
+                         f"Received: x.shape={tuple(x.shape)}, axis={axis!r}. (torch: {error})") from None
+    if initial is not None:
+        better = torch.maximum if name == "max" else torch.minimum
+        out = better(out, like(initial, out).to(out.dtype))
+    return out
+
+
+@op
+def max(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> Tensor:  # noqa: A001
+    """Maximum over ``axis``; ``initial`` is a lower bound for the result."""
+    return _extreme("max", torch.amax, x, axis, keepdims, initial)
+
+
+@op
+def min(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> Tensor:  # noqa: A001
+    """Minimum over ``axis``; ``initial`` is an upper bound for the result."""
+    return _extreme("min", torch.amin, x, axis, keepdims, initial)
+
+
+@op
+def amax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Maximum over ``axis`` (alias of :func:`max` without ``initial``)."""
+    return _extreme("amax", torch.amax, x, axis, keepdims, None)
+
+
+@op
+def amin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Minimum over ``axis`` (alias of :func:`min` without ``initial``)."""
+    return _extreme("amin", torch.amin, x, axis, keepdims, None)
+
+
+@op
+def ptp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Range ``max - min`` over ``axis``."""
+    x = tensor(x)
+    return amax.__wrapped__(x, axis, keepdims) - amin.__wrapped__(x, axis, keepdims)
+
+
+def _logical(name: str, torch_fn: Any, x: Any, axis: Any, keepdims: bool) -> Tensor:
+    x = tensor(x)
+    axis = _axes(name, axis, x.ndim)
+    if axis is None:
+        out = torch_fn(x)
+        return out.reshape((1,) * x.ndim) if keepdims else out
+    return torch_fn(x, dim=axis, keepdim=keepdims)
+
+
+@op
+def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - Keras's name
+    """True where every element over ``axis`` is nonzero."""
+    return _logical("all", torch.all, x, axis, keepdims)
+
+
+@op
+def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - Keras's name
+    """True where some element over ``axis`` is nonzero."""
+    return _logical("any", torch.any, x, axis, keepdims)
+
+
+def _arg_extreme(name: str, torch_fn: Any, x: Any, axis: Any, keepdims: bool) -> Tensor:
+    x = tensor(x)
+    if x.dtype == torch.bool:
+        x = x.to(torch.uint8)
+    if axis is not None and not isinstance(axis, int):
+        raise TypeError(f"{name}(): `axis` must be None or an int. Received: axis={axis!r}")
+    _axes(name, axis, x.ndim)
+    if x.numel() == 0:
+        raise ValueError(f"{name}(): attempt to get {name} of an empty tensor. Received: x.shape={tuple(x.shape)}")
+    out = torch_fn(x, dim=axis, keepdim=keepdims and axis is not None).to(torch.int32)
+    if keepdims and axis is None:
+        out = out.reshape((1,) * x.ndim)
+    return out
+
+
+@op
+def argmax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Index (int32) of the first maximum over ``axis`` (of the flattened tensor when ``axis=None``)."""
+    return _arg_extreme("argmax", torch.argmax, x, axis, keepdims)
+
+
+@op
+def argmin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Index (int32) of the first minimum over ``axis`` (of the flattened tensor when ``axis=None``)."""
+    return _arg_extreme("argmin", torch.argmin, x, axis, keepdims)
+
+
+def _cumulative(name: str, torch_fn: Any, x: Any, axis: Any, dtype: Any) -> Tensor:
+    x = tensor(x)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    _axes(name, axis, x.ndim)
+    out_dtype = to_torch_dtype(dtype) or (torch.int32 if x.dtype == torch.bool else x.dtype)
+    if out_dtype in (torch.float16, torch.bfloat16) and x.device.type == "cpu":
+        return torch_fn(x, dim=axis, dtype=torch.float32).to(out_dtype)
+    return torch_fn(x, dim=axis, dtype=out_dtype)
+
+
+@op
+def cumsum(x: Any, axis: Any = None, dtype: Any = None) -> Tensor:
+    """Cumulative sum along ``axis`` (of the flattened tensor when ``axis=None``)."""
+    return _cumulative("cumsum", torch.cumsum, x, axis, dtype)
+
+
+@op
+def cumprod(x: Any, axis: Any = None, dtype: Any = None) -> Tensor:
+    """Cumulative product along ``axis`` (of the flattened tensor when ``axis=None``)."""
+    return _cumulative("cumprod", torch.cumprod, x, axis, dtype)
+
+
+@op
+def diff(a: Any, n: int = 1, axis: int = -1) -> Tensor:
+    """``n``-th discrete difference along ``axis``."""
+    a = tensor(a)
+    _axes("diff", axis, a.ndim)
+    if a.dtype == torch.bool:
+        return torch.diff(a.to(torch.uint8), n=n, dim=axis).bool() if n == 1 else torch.diff(a, n=n, dim=axis)
+    return torch.diff(a, n=n, dim=axis)
+
+
+@op
+def count_nonzero(x: Any, axis: Any = None) -> Tensor:
+    """Number (int32) of nonzero elements over ``axis``."""
+    x = tensor(x)
+    if axis == () or axis == []:
+        return (x != 0).to(torch.int32)
+    return torch.count_nonzero(x, dim=_axes("count_nonzero", axis, x.ndim)).to(torch.int32)
+
+
+def _move_to_end(x: Tensor, axis: Any) -> tuple[Tensor, list[int]]:
+    """``x`` with the axes in ``axis`` flattened into one last axis; also the sorted axes."""
+    if axis is None:
+        return x.reshape(-1), list(range(x.ndim))
+    axes = sorted(a % x.ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+    rest = [d for d in range(x.ndim) if d not in axes]
+    x = x.permute(*rest, *axes)
+    return x.reshape(*x.shape[: len(rest)], -1), axes
+
+
+def _restore(y: Tensor, axes: list[int], ndim: int, keepdims: bool, lead: int = 0) -> Tensor:
+    if not keepdims:
+        return y
+    for a in axes:
+        y = y.unsqueeze(a + lead)
+    return y if axes else y.reshape(y.shape[:lead] + (1,) * ndim)
+
+
+@op
+def quantile(x: Any, q: Any, axis: Any = None, method: str = "linear", keepdims: bool = False) -> Tensor:
+    """The ``q``-th quantile(s) over ``axis``; ``method`` as NumPy's: linear, lower, higher, midpoint, nearest."""
+    x = tensor(x)
+    x, out = _float_compute(x)
+    q = like(q, x).to(x.dtype)
+    if (q < 0).any() or (q > 1).any():
+        raise ValueError(f"quantile(): `q` must be in [0, 1]. Received: q={q.tolist()}")
+    axis = _axes("quantile", axis, x.ndim)
+    ndim = x.ndim
+    flat, axes = _move_to_end(x, axis)
+    y = torch.quantile(flat, q, dim=-1, interpolation=method)
+    return _restore(y, axes, ndim, keepdims, lead=q.ndim).to(out)
+
+
+@op
+def median(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Median over ``axis`` (the mean of the two middle values for even counts, as in NumPy)."""
+    return quantile.__wrapped__(x, 0.5, axis=axis, keepdims=keepdims)
+
+
+@op
+def average(x: Any, axis: Any = None, weights: Any = None) -> Tensor:
+    """Weighted mean over ``axis``; 1-D ``weights`` apply along ``axis``, else they match ``x``'s shape."""
+    x = tensor(x)
+    if weights is None:
+        return mean.__wrapped__(x, axis)
+    weights = like(weights, x)
+    dtype = torch.promote_types(torch.promote_types(x.dtype, weights.dtype), _floatx_dtype())
+    x, weights = x.to(dtype), weights.to(dtype)
+    if weights.shape != x.shape:
+        if axis is None or weights.ndim != 1 or weights.shape[0] != x.shape[axis]:
+            raise ValueError("average(): `weights` must have the shape of `x`, or be 1-D with the length of "
+                             f"`x` along `axis`. Received: x.shape={tuple(x.shape)}, "
+                             f"weights.shape={tuple(weights.shape)}, axis={axis}")
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        weights = weights.reshape(shape)
+    total = torch.sum(weights.expand_as(x), dim=axis)
+    return torch.sum(x * weights, dim=axis) / total
+
+
+def _nan_fill(x: Tensor, value: float) -> Tensor:
+    return torch.where(torch.isnan(x), torch.full_like(x, value), x) if x.is_floating_point() else x
+
+
+@op
+def nansum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Sum over ``axis`` treating NaN as 0."""
+    return sum.__wrapped__(_nan_fill(tensor(x), 0.0), axis, keepdims)
+
+
+@op
+def nanmean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis`` ignoring NaN."""
+    x = tensor(x)
+    x, out = _float_compute(x)
+    return torch.nanmean(x, dim=_axes("nanmean", axis, x.ndim), keepdim=keepdims).to(out)
+
+
+@op
+def nanmax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Maximum over ``axis`` ignoring NaN (NaN where a slice is all NaN)."""
+    x = tensor(x)
+    out = amax.__wrapped__(_nan_fill(x, float("-inf")), axis, keepdims)
+    if x.is_floating_point():
+        out = torch.where(all.__wrapped__(torch.isnan(x), axis, keepdims), torch.full_like(out, float("nan")), out)
+    return out
+
+
+@op
+def nanmin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Minimum over ``axis`` ignoring NaN (NaN where a slice is all NaN)."""
+    x = tensor(x)
+    out = amin.__wrapped__(_nan_fill(x, float("inf")), axis, keepdims)
+    if x.is_floating_point():
+        out = torch.where(all.__wrapped__(torch.isnan(x), axis, keepdims), torch.full_like(out, float("nan")), out)
+    return out
+
+
+@op
+def sort(x: Any, axis: int = -1) -> Tensor:
+    """Sorted copy along ``axis`` (of the flattened tensor when ``axis=None``)."""
+    x = tensor(x)
+    if axis is None:
+        x, axis = x.reshape(-1), -1
+    _axes("sort", axis, x.ndim)
+    if x.dtype == torch.bool:
+        return torch.sort(x.to(torch.uint8), dim=axis, stable=True).values.bool()
+    return torch.sort(x, dim=axis, stable=True).values
+
+
+@op
+def argsort(x: Any, axis: int = -1) -> Tensor:
+    """Indices (int32) that sort ``x`` along ``axis``, stable for ties."""
+    x = tensor(x)
+    if axis is None:
+        x, axis = x.reshape(-1), -1
+    _axes("argsort", axis, x.ndim)
+    if x.dtype == torch.bool:
+        x = x.to(torch.uint8)
+    if x.ndim == 0:
+        return torch.zeros((), dtype=torch.int32, device=x.device)
+    return torch.argsort(x, dim=axis, stable=True).to(torch.int32)
+
+
+@op
+def argpartition(x: Any, kth: int, axis: int = -1) -> Tensor:
+    """Indices (int32) that put the ``kth`` smallest element in place, smaller ones before it (a full argsort)."""
+    x = tensor(x)
+    if not -x.shape[axis] <= kth < x.shape[axis]:
+        raise ValueError(f"argpartition(): `kth` {kth} is out of bounds for length {x.shape[axis]} along axis {axis}.")
+    return argsort.__wrapped__(x, axis)
+
+
+@op
+def searchsorted(sorted_sequence: Any, values: Any, side: str = "left") -> Tensor:
+    """Indices (int32) where ``values`` go into the 1-D ``sorted_sequence`` to keep it sorted."""
+    sorted_sequence = tensor(sorted_sequence)
+    values = like(values, sorted_sequence)
+    if sorted_sequence.ndim != 1:
+        raise ValueError("searchsorted(): `sorted_sequence` must be 1-D. "
+                         f"Received: sorted_sequence.shape={tuple(sorted_sequence.shape)}")
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted(): `side` must be 'left' or 'right'. Received: side={side!r}")
+    dtype = torch.promote_types(sorted_sequence.dtype, values.dtype)
+    return torch.searchsorted(sorted_sequence.to(dtype), values.to(dtype), side=side, out_int32=True)
+
+
+@op
+def digitize(x: Any, bins: Any) -> Tensor:
+    """Index (int32) of the bin of each value: ``bins[i-1] <= x < bins[i]`` for increasing ``bins``."""
+    x = tensor(x)
+    bins = like(bins, x)
+    dtype = torch.promote_types(x.dtype, bins.dtype)
+    if dtype == torch.bool:
+        dtype = torch.uint8
+    return torch.bucketize(x.to(dtype), bins.to(dtype), right=True, out_int32=True)
+
+
+@op
+def bincount(x: Any, weights: Any = None, minlength: int = 0, sparse: bool = False) -> Tensor:
+    """Count (int32) of each value in non-negative integer ``x`` (1-D, or 2-D counted per row)."""
+    if sparse:
+        raise ValueError("bincount(): `sparse=True` is not supported with the torch backend.")
+    x = tensor(x)
+    if x.is_floating_point() or x.ndim not in (1, 2):
+        raise ValueError(f"bincount(): `x` must be a 1-D or 2-D integer tensor. Received: {x.dtype}, "
+                         f"shape={tuple(x.shape)}")
+    if x.numel() and int(x.min()) < 0:
+        raise ValueError("bincount(): `x` must not contain negative values.")
+    length = builtins.max(int(x.max()) + 1 if x.numel() else 0, minlength)
+    if weights is None:
+        out_dtype, weights_2d = torch.int32, None
+    else:
+        weights = like(weights, x)
+        out_dtype = torch.promote_types(x.dtype, weights.dtype)
+        weights_2d = weights.reshape(-1, x.shape[-1]).to(torch.float64)
+    rows = x.reshape(-1, x.shape[-1]).long()
+    offsets = torch.arange(rows.shape[0], device=x.device).unsqueeze(1) * length
+    flat = torch.bincount((rows + offsets).reshape(-1), None if weights_2d is None else weights_2d.reshape(-1),
+                          minlength=rows.shape[0] * length)
+    return flat.reshape(rows.shape[0], length)[0 if x.ndim == 1 else slice(None)].to(out_dtype)
+
+
+@op
+def histogram(x: Any, bins: int = 10, range: Any = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """Counts (int32) of ``x`` in ``bins`` equal bins over ``range`` (default: min..max), and the bin edges."""
+    x = tensor(x).reshape(-1)
+    x, _ = _float_compute(x)
+    lo, hi = (x.min(), x.max()) if range is None else (torch.tensor(float(range[0])), torch.tensor(float(range[1])))
+    lo, hi = float(lo), float(hi)
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = torch.linspace(lo, hi, bins + 1, dtype=x.dtype, device=x.device)
+    inside = x[(x >= lo) & (x <= hi)]
+    index = torch.clamp(torch.bucketize(inside, edges, right=True) - 1, 0, bins - 1)
+    return torch.bincount(index, minlength=bins).to(torch.int32), edges
+
+
+@op
+def unique(x: Any, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,  # noqa: A002
+           axis: Any = None, size: Any = None, fill_value: Any = None) -> Any:
+    """Sorted unique values (of the flattened tensor, or of slices along ``axis``); optionally inverse/counts.
+
+    ``size`` pads (with ``fill_value``, default the smallest value) or truncates the result to a fixed length.
+    """
+    x = tensor(x)
+    values, inverse, counts = torch.unique(x, sorted=True, return_inverse=True, return_counts=True, dim=axis)
+    if size is not None:
+        n = values.shape[0 if axis is None else axis]
+        if n < size:
+            fill = values.min() if fill_value is None and values.numel() else (fill_value or 0)
+            pad_shape = list(values.shape)
+            pad_shape[0 if axis is None else axis] = size - n
+            values = torch.cat([values, torch.full(pad_shape, fill, dtype=values.dtype, device=values.device)],
+                               dim=0 if axis is None else axis)
+            counts = torch.cat([counts, counts.new_zeros(size - n)])
+        else:
+            values = values.narrow(0 if axis is None else axis, 0, size)
+            counts = counts[:size]
+    result = [values]
+    if return_inverse:
+        result.append(inverse.to(torch.int32))
+    if return_counts:
+        result.append(counts.to(torch.int32))
+    return result[0] if len(result) == 1 else tuple(result)
