@@ -54,5 +54,33 @@ from easynn.ops.numpy_products import (
     vander, vdot, vectorize,
 )
 
-# submodule-style access, as keras.ops.numpy.xxx
+# core family: dtypes, shapes, control flow, scatter/slice, gradients
+from easynn.ops.core import (
+    associative_scan, cast, cond, custom_gradient, dtype, fori_loop, is_tensor, map, remat, saturate_cast, scan,
+    scatter, scatter_update, shape, slice, slice_update, stop_gradient, switch, unstack, vectorized_map, while_loop,
+)
+
+# math family: special functions, segments, top-k, FFT
+from easynn.ops.math import (
+    erf, erfinv, extract_sequences, fft, fft2, ifft2, in_top_k, irfft, istft, logdet, logsumexp, qr, rfft, rsqrt,
+    segment_max, segment_sum, stft, top_k,
+)
+
+# nn family: activations, losses, normalisation, convolution, pooling, attention
+from easynn.ops.nn import (
+    average_pool, batch_normalization, binary_crossentropy, categorical_crossentropy, celu, conv, conv_transpose,
+    ctc_loss, depthwise_conv, dot_product_attention, elu, gelu, glu, hard_shrink, hard_sigmoid, hard_silu,
+    hard_swish, hard_tanh, layer_normalization, leaky_relu, log_sigmoid, log_softmax, max_pool, moments,
+    multi_hot, normalize, one_hot, psnr, relu, relu6, rms_normalization, selu, separable_conv, sigmoid, silu,
+    soft_shrink, softmax, softplus, softsign, sparse_categorical_crossentropy, sparse_plus, sparsemax,
+    squareplus, swish, tanh_shrink, threshold,
+)
+
+# linalg family (also as ops.linalg.xxx)
+from easynn.ops.linalg import (
+    cholesky, cholesky_inverse, det, eig, eigh, inv, lstsq, lu_factor, norm, solve, solve_triangular, svd,
+)
+
+# submodule-style access, as keras.ops.numpy.xxx / ops.nn.xxx / ops.linalg.xxx / ops.image.xxx
+from easynn.ops import core, image, linalg, math, nn  # noqa: E402
 from easynn.ops import numpy  # noqa: E402

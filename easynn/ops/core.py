@@ -1,0 +1,461 @@
+"""The core family of ``keras.ops``: dtype and shape queries, control flow, scatter/slice, gradients.
+
+Control flow (``cond``, ``while_loop``, ``fori_loop``, ``scan``, ``switch``...) runs eagerly in
+Python, which is what Keras's torch backend does too: the predicate is read on the host.
+
+Example:
+    >>> import torch
+    >>> from easynn.ops import core
+    >>> core.shape(torch.zeros(2, 3)), core.dtype(torch.zeros(1))
+    ((2, 3), 'float32')
+    >>> core.scatter([[0], [2]], [1.0, 2.0], (4,))
+    tensor([1., 0., 2., 0.])
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from easynn.ops._convert import convert_to_numpy, convert_to_tensor, dtype_name, fail, tensor, to_torch_dtype
+from easynn.ops._dispatch import op
+
+Tensor = torch.Tensor
+
+__all__ = [
+    "cast", "saturate_cast", "cond", "convert_to_tensor", "convert_to_numpy", "custom_gradient", "dtype",
+    "fori_loop", "is_tensor", "map", "scan", "associative_scan", "scatter", "scatter_update", "shape", "slice",
+    "slice_update", "stop_gradient", "switch", "unstack", "vectorized_map", "while_loop", "remat",
+]
+
+
+@op
+def cast(x: Any, dtype: Any) -> Tensor:
+    """``x`` converted to ``dtype`` (floats to ints truncate toward zero, as NumPy's ``astype``).
+
+    Example:
+        >>> cast(torch.tensor([1.7, -1.7]), "int32")
+        tensor([ 1, -1], dtype=torch.int32)
+    """
+    return convert_to_tensor(x, dtype=to_torch_dtype(dtype))
+
+
+@op
+def saturate_cast(x: Any, dtype: Any) -> Tensor:
+    """Cast to ``dtype``, clipping values to its range first (no wrap-around).
+
+    Example:
+        >>> saturate_cast(torch.tensor([-5.0, 300.0]), "uint8")
+        tensor([  0, 255], dtype=torch.uint8)
+    """
+    x = tensor(x)
+    target = to_torch_dtype(dtype)
+    if target.is_floating_point:
+        info = torch.finfo(target)
+    elif target == torch.bool:
+        return x.to(target)
+    else:
+        info = torch.iinfo(target)
+    low, high = info.min, info.max
+    if x.is_floating_point():
+        low, high = builtins.max(float(low), float(torch.finfo(x.dtype).min)), builtins.min(float(high), float(torch.finfo(x.dtype).max))
+    return x.clamp(low, high).to(target)
+
+
+def dtype(x: Any) -> str:
+    """The dtype of ``x`` as Keras's name (``"float32"``).
+
+    Example:
+        >>> dtype([1, 2]), dtype(torch.zeros(1, dtype=torch.float16))
+        ('int32', 'float16')
+    """
+    value = getattr(x, "dtype", None)
+    if value is None:
+        value = convert_to_tensor(x).dtype
+    return dtype_name(value)
+
+
+def is_tensor(x: Any) -> bool:
+    """Whether ``x`` is a torch tensor (Keras: a backend-native tensor)."""
+    return isinstance(x, Tensor)
+
+
+def shape(x: Any) -> tuple:
+    """The shape as a tuple of ints; on a symbolic (functional-API) tensor, ``None`` for unknown axes.
+
+    Example:
+        >>> shape(torch.zeros(2, 3)), shape([[1, 2, 3]])
+        ((2, 3), (1, 3))
+    """
+    value = getattr(x, "shape", None)
+    if value is None:
+        value = np.shape(x)
+    return tuple(value)
+
+
+@op
+def stop_gradient(variable: Any) -> Tensor:
+    """The value of ``variable`` without its gradient (``detach``).
+
+    Example:
+        >>> w = torch.ones(2, requires_grad=True)
+        >>> stop_gradient(w * 2).requires_grad
+        False
+    """
+    return tensor(variable).detach()
+
+
+def cond(pred: Any, true_fn: Callable, false_fn: Callable) -> Any:
+    """``true_fn()`` if ``pred`` is true, else ``false_fn()``.
+
+    Example:
+        >>> cond(torch.tensor(1 > 0), lambda: "yes", lambda: "no")
+        'yes'
+    """
+    return true_fn() if builtins.bool(pred) else false_fn()
+
+
+def switch(index: Any, branches: list, *operands: Any) -> Any:
+    """``branches[index](*operands)``, with ``index`` clamped to the valid range (as Keras does).
+
+    Example:
+        >>> switch(5, [lambda x: x + 1, lambda x: x * 10], 2)
+        20
+    """
+    if not branches:
+        raise ValueError("switch(): `branches` must be a non-empty list of callables.")
+    position = builtins.min(builtins.max(int(index), 0), len(branches) - 1)
+    return branches[position](*operands)
+
+
+def _tuple_vars(loop_vars: Any) -> tuple[tuple, bool]:
+    if isinstance(loop_vars, (list, tuple)):
+        return tuple(loop_vars), True
+    return (loop_vars,), False
+
+
+def while_loop(cond: Callable, body: Callable, loop_vars: Any, maximum_iterations: int | None = None) -> Any:
+    """Repeat ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``.
+
+    Args:
+        cond: the predicate, called with the loop variables.
+        body: returns the new loop variables (same structure).
+        loop_vars: a tensor, or a tuple/list of them.
+        maximum_iterations: stop after this many iterations.
+
+    Returns:
+        The final loop variables, in the structure of ``loop_vars``.
+
+    Example:
+        >>> while_loop(lambda i, s: i < 4, lambda i, s: (i + 1, s + i), (0, 0))
+        (4, 6)
+    """
+    values, is_sequence = _tuple_vars(loop_vars)
+    steps = 0
+    while builtins.bool(cond(*values)) and (maximum_iterations is None or steps < maximum_iterations):
+        result = body(*values)
+        values = tuple(result) if isinstance(result, (list, tuple)) else (result,)
+        steps += 1
+    if not is_sequence:
+        return values[0]
+    return type(loop_vars)(values) if isinstance(loop_vars, list) else values
+
+
+def fori_loop(lower: int, upper: int, body_fun: Callable, init_val: Any) -> Any:
+    """``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``.
+
+    Example:
+        >>> fori_loop(0, 4, lambda i, total: total + i, 0)
+        6
+    """
+    value = init_val
+    for i in range(int(lower), int(upper)):
+        value = body_fun(i, value)
+    return value
+
+
+def _stack_tree(items: list) -> Any:
+    first = items[0]
+    if isinstance(first, (list, tuple)):
+        return type(first)(_stack_tree([item[i] for item in items]) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {key: _stack_tree([item[key] for item in items]) for key in first}
+    return torch.stack([tensor(item) for item in items])
+
+
+def _index_tree(tree: Any, i: int) -> Any:
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_index_tree(t, i) for t in tree)
+    if isinstance(tree, dict):
+        return {key: _index_tree(value, i) for key, value in tree.items()}
+    return tree[i]
+
+
+def _leading(tree: Any) -> int:
+    if isinstance(tree, (list, tuple)):
+        return _leading(tree[0])
+    if isinstance(tree, dict):
+        return _leading(next(iter(tree.values())))
+    return int(tensor(tree).shape[0])
+
+
+def map(f: Callable, xs: Any) -> Any:  # noqa: A001 - Keras's name
+    """``f`` applied to each slice of ``xs`` along the first axis, the results stacked.
+
+    Example:
+        >>> map(lambda row: row.sum(), torch.tensor([[1, 2], [3, 4]]))
+        tensor([3, 7])
+    """
+    count = _leading(xs)
+    if count == 0:
+        raise ValueError("map(): `xs` has no elements along its first axis.")
+    return _stack_tree([f(_index_tree(xs, i)) for i in range(count)])
+
+
+def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None, reverse: bool = False,
+         unroll: int = 1) -> tuple[Any, Any]:
+    """Loop ``carry, y = f(carry, x)`` over the first axis of ``xs``; return the last carry and the stacked ``y``.
+
+    Args:
+        f: ``(carry, x) -> (carry, y)``.
+        init: the first carry.
+        xs: what to scan over (``None`` with ``length`` gives ``x=None`` each step).
+        length: the number of steps when ``xs`` is ``None``.
+        reverse: scan from the end (the outputs keep the input order).
+        unroll: accepted for Keras compatibility.
+
+    Example:
+        >>> carry, ys = scan(lambda c, x: (c + x, c * x), 0, torch.tensor([1, 2, 3]))
+        >>> int(carry), ys.tolist()
+        (6, [0, 2, 9])
+    """
+    if xs is None:
+        if length is None:
+            raise ValueError("scan(): pass `xs` or `length`.")
+        count = int(length)
+    else:
+        count = _leading(xs)
+    order = range(count - 1, -1, -1) if reverse else range(count)
+    carry, ys = init, [None] * count
+    for i in order:
+        carry, ys[i] = f(carry, None if xs is None else _index_tree(xs, i))
+    stacked = None if count == 0 or ys[0] is None else _stack_tree(ys)
+    return carry, stacked
+
+
+def associative_scan(f: Callable, elems: Any, reverse: bool = False, axis: int = 0) -> Any:
+    """Inclusive scan with an associative ``f``: ``out[i] = f(out[i-1], elems[i])``.
+
+    Example:
+        >>> associative_scan(lambda a, b: a + b, torch.tensor([1, 2, 3, 4]))
+        tensor([ 1,  3,  6, 10])
+    """
+    x = tensor(elems)
+    items = list(x.movedim(axis, 0).unbind(0))
+    if reverse:
+        items = items[::-1]
+    out = [items[0]]
+    for item in items[1:]:
+        out.append(f(out[-1], item))
+    if reverse:
+        out = out[::-1]
+    return torch.stack(out).movedim(0, axis)
+
+
+def vectorized_map(function: Callable, elements: Any) -> Any:
+    """``function`` applied to each slice of ``elements`` (first axis), vectorised with ``torch.vmap``.
+
+    Falls back to a Python loop for functions ``vmap`` cannot trace (data-dependent control flow).
+
+    Example:
+        >>> vectorized_map(lambda v: v * 2, torch.tensor([[1, 2], [3, 4]]))
+        tensor([[2, 4],
+                [6, 8]])
+    """
+    try:
+        return torch.vmap(function)(elements)
+    except (RuntimeError, ValueError, TypeError):
+        return map(function, elements)
+
+
+@op
+def unstack(x: Any, num: int | None = None, axis: int = 0) -> list[Tensor]:
+    """The slices of ``x`` along ``axis``, as a list.
+
+    Raises:
+        ValueError: if ``num`` is given and differs from the axis length.
+
+    Example:
+        >>> [t.tolist() for t in unstack(torch.tensor([[1, 2], [3, 4]]), axis=1)]
+        [[1, 3], [2, 4]]
+    """
+    x = tensor(x)
+    if num is not None and x.shape[axis] != num:
+        raise ValueError(f"unstack(): `num`={num} but axis {axis} of x has length {x.shape[axis]}.")
+    return list(x.unbind(axis))
+
+
+def _index_tensor(indices: Any, device: torch.device) -> Tensor:
+    indices = tensor(indices).to(device)
+    if indices.is_floating_point() or indices.dtype == torch.bool:
+        raise TypeError(f"`indices` must be integers. Received dtype {dtype_name(indices.dtype)}")
+    return indices.long()
+
+
+@op
+def scatter(indices: Any, values: Any, shape: Any) -> Tensor:
+    """A zero tensor of ``shape`` with ``values`` added at ``indices`` (duplicates add up).
+
+    Args:
+        indices: ``(N, k)`` integer indices into the first ``k`` axes of ``shape``.
+        values: ``(N,) + shape[k:]`` values.
+        shape: the output shape.
+
+    Example:
+        >>> scatter([[0, 1], [0, 1]], [1.0, 2.0], (2, 2))
+        tensor([[0., 3.],
+                [0., 0.]])
+    """
+    values = tensor(values)
+    index = _index_tensor(indices, values.device)
+    out = torch.zeros(tuple(int(s) for s in shape), dtype=values.dtype, device=values.device)
+    if index.dim() == 1:
+        index = index[:, None]
+    try:
+        return out.index_put(tuple(index.unbind(-1)), values, accumulate=True)
+    except (RuntimeError, IndexError) as error:
+        raise fail("scatter", error, indices=index, values=values) from None
+
+
+@op
+def scatter_update(inputs: Any, indices: Any, updates: Any) -> Tensor:
+    """A copy of ``inputs`` with the entries at ``indices`` replaced by ``updates``.
+
+    Example:
+        >>> scatter_update(torch.zeros(2, 2), [[1, 0]], [5.0])
+        tensor([[0., 0.],
+                [5., 0.]])
+    """
+    inputs = tensor(inputs)
+    index = _index_tensor(indices, inputs.device)
+    updates = tensor(updates).to(device=inputs.device, dtype=inputs.dtype)
+    if index.dim() == 1:
+        index = index[:, None]
+    try:
+        return inputs.index_put(tuple(index.unbind(-1)), updates)
+    except (RuntimeError, IndexError) as error:
+        raise fail("scatter_update", error, inputs=inputs, indices=index, updates=updates) from None
+
+
+def _starts(start_indices: Any, ndim: int, name: str) -> list[int]:
+    starts = [int(s) for s in convert_to_numpy(start_indices).reshape(-1)]
+    if len(starts) != ndim:
+        raise ValueError(f"{name}(): `start_indices` needs one entry per axis ({ndim}). Received {starts}")
+    return starts
+
+
+@op
+def slice(inputs: Any, start_indices: Any, shape: Any) -> Tensor:  # noqa: A001 - Keras's name
+    """The block of ``inputs`` starting at ``start_indices`` with size ``shape`` (``-1``: to the end).
+
+    Example:
+        >>> slice(torch.arange(12).reshape(3, 4), (1, 1), (2, 2))
+        tensor([[ 5,  6],
+                [ 9, 10]])
+    """
+    inputs = tensor(inputs)
+    starts = _starts(start_indices, inputs.dim(), "slice")
+    sizes = [int(s) for s in (shape if isinstance(shape, (list, tuple)) else convert_to_numpy(shape).reshape(-1))]
+    out = inputs
+    for axis, (start, size) in enumerate(zip(starts, sizes)):
+        length = inputs.shape[axis]
+        size = length - start if size == -1 else size
+        if start < 0 or size < 0 or start + size > length:
+            raise ValueError(
+                f"slice(): the block start={starts}, shape={sizes} does not fit in inputs of shape {tuple(inputs.shape)}."
+            )
+        out = out.narrow(axis, start, size)
+    return out
+
+
+@op
+def slice_update(inputs: Any, start_indices: Any, updates: Any) -> Tensor:
+    """A copy of ``inputs`` with the block at ``start_indices`` replaced by ``updates``.
+
+    Example:
+        >>> slice_update(torch.zeros(2, 3), (0, 1), torch.ones(1, 2))
+        tensor([[0., 1., 1.],
+                [0., 0., 0.]])
+    """
+    inputs = tensor(inputs)
+    updates = tensor(updates).to(device=inputs.device, dtype=inputs.dtype)
+    starts = _starts(start_indices, inputs.dim(), "slice_update")
+    if updates.dim() != inputs.dim() or any(s + n > m for s, n, m in zip(starts, updates.shape, inputs.shape)):
+        raise ValueError(
+            f"slice_update(): updates of shape {tuple(updates.shape)} at {starts} do not fit in inputs of shape "
+            f"{tuple(inputs.shape)}."
+        )
+    index = tuple(builtins.slice(s, s + n) for s, n in zip(starts, updates.shape))
+    out = inputs.clone()
+    out[index] = updates
+    return out
+
+
+class _CustomGradient(torch.autograd.Function):
+    # forward runs the user's function; backward calls the gradient function it returned.
+    @staticmethod
+    def forward(ctx, fn, template, *tensors):
+        pending = iter(tensors)
+        args = [next(pending) if slot is None else slot[0] for slot in template]
+        output, grad_fn = fn(*args)
+        ctx.grad_fn = grad_fn
+        ctx.count = len(tensors)
+        return tensor(output).detach()
+
+    @staticmethod
+    def backward(ctx, upstream):
+        grads = ctx.grad_fn(upstream)
+        if not isinstance(grads, (list, tuple)):
+            grads = (grads,)
+        grads = list(grads) + [None] * (ctx.count - len(grads))
+        return (None, None, *[None if g is None else tensor(g) for g in grads[: ctx.count]])
+
+
+def custom_gradient(f: Callable) -> Callable:
+    """Decorator: ``f(*args)`` returns ``(output, grad_fn)``; backward uses ``grad_fn(upstream)``.
+
+    ``grad_fn`` receives the upstream gradient (positionally; Keras's ``upstream=`` keyword form
+    ``def grad(*args, upstream=None)`` works too) and returns the gradient of each tensor
+    argument (a tensor, or a tuple for several).
+
+    Example:
+        >>> @custom_gradient
+        ... def clip_grad_identity(x):
+        ...     return x * 1.0, lambda upstream: upstream.clamp(-1, 1)
+        >>> x = torch.tensor([3.0], requires_grad=True)
+        >>> (clip_grad_identity(x) * 5).sum().backward()
+        >>> x.grad
+        tensor([1.])
+    """
+
+    def wrapper(*args):
+        template = [None if isinstance(a, Tensor) else (a,) for a in args]
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        return _CustomGradient.apply(f, template, *tensors)
+
+    wrapper.__name__ = getattr(f, "__name__", "custom_gradient")
+    wrapper.__doc__ = f.__doc__
+    return wrapper
+
+
+def remat(f: Callable) -> Callable:
+    """Recompute ``f``'s activations in the backward pass instead of storing them (``torch.utils.checkpoint``)."""
+    from torch.utils.checkpoint import checkpoint
+
+    def wrapper(*args, **kwargs):
+        return checkpoint(f, *args, use_reentrant=False, **kwargs)
+
+    return wrapper
