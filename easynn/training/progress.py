@@ -1,91 +1,542 @@
 """Progress display: the only code in easynn's training path that prints.
 
-``verbose=1`` shows a tqdm bar per epoch whose loss and metrics update live; ``verbose=2`` prints
-one line per epoch; ``verbose=0`` prints nothing. Reading the running loss synchronises with the
-device, so the numbers refresh at most every ``refresh_seconds`` (the bar's counter itself moves
-every step at no cost).
+What a user sees, as in Keras 3:
+
+* ``verbose=1``: ``Epoch 1/3`` then a live line per epoch,
+  ``22/22 ━━━━━━━━━━━━━━━━━━━━ 0s 3ms/step - accuracy: 0.9100 - loss: 0.2500 - val_loss: ...``;
+* ``verbose=2``: one line per epoch, ``22/22 - 0s - 3ms/step - accuracy: ... - loss: ...``;
+* ``evaluate`` / ``predict`` at ``verbose=1``: the same live line, without the epoch header.
+
+Where the output goes decides how it is drawn:
+
+* a terminal: tqdm draws the bar in place; metrics that do not fit the terminal width go on
+  extra lines below it (never cut off), and while the bar is live, ``print`` and ``logging``
+  output is routed above it (one clean line each, no stale bar left behind);
+* a notebook: tqdm.auto's widget, then the complete line;
+* anything else (a file, a CI log, pytest's capture) or ``config.disable_interactive_logging()``:
+  plain, complete lines, no ``\\r`` and no escape codes.
+
+Reading the running loss synchronises with the device (the batch logs are lazy), so the numbers
+are read at most every ``refresh_seconds``; the step counter itself moves every step at no cost.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
 import sys
 import time
+import weakref
 
+from easynn import _traceback
 from easynn.callbacks.base import Callback
 
-__all__ = ["ProgbarLogger", "format_logs"]
+__all__ = ["ProgbarLogger", "format_logs", "format_value"]
+
+_MODES = ("train", "test", "predict")
+_BAR_WIDTH = 20
+# A non-interactive stream gets an intermediate line at most this often (the final line always).
+_PLAIN_INTERVAL_S = 30.0
 
 
-def format_logs(logs: dict) -> str:
-    """``"accuracy: 0.9100 - loss: 0.2500"``: Keras's sorted ``name: value`` pairs.
+# ------------------------------------------------------------------------------- text
+def format_value(value) -> str:
+    """One logged number as Keras prints it: 4 decimals, scientific notation below 1e-3.
 
-    Per-layer diagnostic keys (``"grad_norm/dense"``) are left out of the line.
+    Example:
+        >>> format_value(0.25), format_value(1.5e-05), format_value(3)
+        ('0.2500', '1.5000e-05', '3')
     """
+    if isinstance(value, bool) or isinstance(value, int):
+        return str(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{number:.4f}" if abs(number) > 1e-3 else f"{number:.4e}"
+
+
+def _log_parts(logs) -> list[str]:
     parts = []
     for key in sorted(logs):
         if "/" in key:  # per-layer diagnostics (GradientMonitor, ActivationMonitor) stay in History
             continue
-        value = logs[key]
-        parts.append(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
-    return " - ".join(parts)
+        parts.append(f"{key}: {format_value(logs[key])}")
+    return parts
 
 
-class ProgbarLogger(Callback):
-    """Shows training progress; ``fit`` adds it when ``verbose`` is 1 or 2.
+def format_logs(logs) -> str:
+    """``"accuracy: 0.9100 - loss: 0.2500"``: Keras's sorted ``name: value`` pairs.
 
-    Args:
-        verbose: 1 for a live bar per epoch, 2 for one line per epoch.
-        refresh_seconds: the least time between two refreshes of the bar's numbers.
-        file: where to write (standard error by default, as tqdm does).
+    Per-layer diagnostic keys (``"grad_norm/dense"``) are left out of the line.
+
+    Example:
+        >>> format_logs({"loss": 0.25, "accuracy": 0.91})
+        'accuracy: 0.9100 - loss: 0.2500'
+    """
+    return " - ".join(_log_parts(logs or {}))
+
+
+def _format_step_time(seconds: float, unit: str) -> str:
+    if seconds >= 1:
+        return f"{seconds:.0f}s/{unit}"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.0f}ms/{unit}"
+    return f"{seconds * 1e6:.0f}us/{unit}"
+
+
+def _format_eta(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    if seconds >= 60:
+        return f"{seconds // 60}:{seconds % 60:02d}"
+    return f"{seconds}s"
+
+
+def _bar_chars(stream) -> tuple[str, str]:
+    """``("━", "─")`` where the stream can encode them (or holds text, like ``io.StringIO``),
+    else ASCII ``("=", ".")``."""
+    encoding = getattr(stream, "encoding", None)
+    if encoding is None:
+        return "━", "─"
+    try:
+        "━─".encode(encoding)
+    except (LookupError, UnicodeEncodeError):
+        return "=", "."
+    return "━", "─"
+
+
+def _columns(stream) -> int:
+    """The width of the terminal behind ``stream`` (80 when it cannot be told)."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        columns = 0
+    if columns <= 0:
+        columns = shutil.get_terminal_size((80, 24)).columns
+    return columns if columns > 0 else 80
+
+
+def _wrap(head: str, parts: list[str], width: int, first_width: int | None = None) -> list[str]:
+    """``head - part - part ...`` packed into lines of at most ``width`` characters (the first
+    at most ``first_width``). Parts are never split; continuation lines start with two spaces.
+
+    Example:
+        >>> _wrap("4/4", ["loss: 0.5000", "val_loss: 0.6000"], width=20)
+        ['4/4 - loss: 0.5000', '  val_loss: 0.6000']
+    """
+    limit = width if first_width is None else first_width
+    lines, line = [], head
+    for part in parts:
+        piece = f" - {part}" if line.strip() else part
+        if len(line) + len(piece) > limit and line.strip():
+            lines.append(line)
+            line, piece, limit = "  ", part, width
+        line += piece
+    lines.append(line)
+    return lines
+
+
+# ---------------------------------------------------------------------- where output goes
+def _notebook_tqdm():
+    """tqdm's notebook class when running in a Jupyter kernel with widgets, else ``None``."""
+    if "ipykernel" not in sys.modules:
+        return None
+    try:
+        from tqdm.auto import tqdm as auto_tqdm
+        from tqdm.std import tqdm as std_tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return None
+    return None if auto_tqdm is std_tqdm else auto_tqdm
+
+
+def _display_kind(stream) -> str:
+    """``"notebook"``, ``"tty"`` or ``"plain"`` for output written to ``stream``."""
+    from easynn import config
+
+    if not config.is_interactive_logging_enabled():
+        return "plain"
+    if _notebook_tqdm() is not None:
+        return "notebook"
+    try:
+        return "tty" if stream.isatty() else "plain"
+    except (AttributeError, ValueError):
+        return "plain"
+
+
+class _LineRouter:
+    """Stands in for ``sys.stdout`` / ``sys.stderr`` while a bar is live in a terminal: each
+    complete line is written above the bar (the bar is cleared, the line written, the bar
+    redrawn), so a callback's or the user's ``print`` never glues onto the bar."""
+
+    def __init__(self, original, display: "_Display"):
+        self._original = original
+        self._display = weakref.ref(display)
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        if "\n" in self._pending:
+            complete, _, self._pending = self._pending.rpartition("\n")
+            display = self._display()
+            if display is not None and display.live:
+                display.write_above(self._original, complete + "\n")
+            else:
+                self._original.write(complete + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self._original.flush()
+
+    def release(self) -> None:
+        """Write whatever partial line is left (at the end of the live bar)."""
+        if self._pending:
+            self._original.write(self._pending)
+            self._pending = ""
+        self._original.flush()
+
+    def isatty(self) -> bool:
+        return self._original.isatty()
+
+    def fileno(self) -> int:
+        return self._original.fileno()
+
+    def __getattr__(self, name):  # encoding, errors, buffer, ...
+        return getattr(self._original, name)
+
+
+class _Display:
+    """One progress line (and its wrapped metric lines) on one stream.
+
+    ``update(n, text)`` moves it; ``close(text)`` replaces it with the final, complete line(s).
+    Used by ``ProgbarLogger`` and ``easynn.utils.Progbar``.
     """
 
-    def __init__(self, verbose: int = 1, refresh_seconds: float = 0.2, file=None):
+    def __init__(self, total: int | None, stream=None, unit: str = "step", width: int = _BAR_WIDTH,
+                 style: int = 1):
+        self.total = total
+        self.stream = stream if stream is not None else sys.stdout
+        self.unit = unit
+        self.width = width
+        self.style = style  # 1: live bar; 2: one line at the end (Keras's verbose=2)
+        self.kind = _display_kind(self.stream) if style == 1 else "plain"
+        self.start = time.perf_counter()
+        self.n = 0
+        self.live = False
+        self._bars: list = []
+        self._routers: list[tuple[str, _LineRouter]] = []
+        self._handlers: list[tuple[logging.StreamHandler, object]] = []
+        self._last_plain = self.start
+        self._text = ""
+        self._full, self._empty = _bar_chars(self.stream)
+        if self.kind in ("tty", "notebook"):
+            self._open()
+
+    # -------------------------------------------------------------------- pieces of a line
+    def _counter(self) -> str:
+        total = "Unknown" if self.total is None else str(self.total)
+        return f"{self.n}/{total}"
+
+    def _bar(self) -> str:
+        if not self.total:
+            return ""
+        filled = min(self.width, int(self.width * self.n / self.total))
+        return self._full * filled + self._empty * (self.width - filled)
+
+    def _timing(self, final: bool) -> tuple[str, str]:
+        elapsed = time.perf_counter() - self.start
+        per_step = elapsed / self.n if self.n else 0.0
+        if final or not self.total:
+            clock = f"{elapsed:.0f}s"
+        else:
+            clock = _format_eta(per_step * max(self.total - self.n, 0))
+        return clock, _format_step_time(per_step, self.unit) if self.n else ""
+
+    def line_parts(self, text: str, final: bool) -> tuple[str, list[str]]:
+        """The head (``22/22 ━━━━ 0s 3ms/step``) and the metric parts of the line."""
+        clock, per_step = self._timing(final)
+        parts = [p for p in text.split(" - ") if p] if text else []
+        if self.style == 2:
+            head = " - ".join(p for p in (self._counter(), clock, per_step) if p)
+        else:
+            head = " ".join(p for p in (self._counter(), self._bar(), clock, per_step) if p)
+        return head, parts
+
+    # -------------------------------------------------------------------- live display
+    def _open(self) -> None:
+        if self.kind == "notebook":
+            bar_class = _notebook_tqdm()
+            self._bars = [bar_class(total=self.total, unit=self.unit, leave=False, bar_format="{n_fmt}/{total_fmt} {bar} {desc}")]
+        else:
+            from tqdm.std import tqdm
+
+            ascii_chars = self._empty + self._full
+            self._bars = [tqdm(total=self.total, file=self.stream, leave=False, ascii=ascii_chars,
+                               bar_format="{n_fmt}/{total_fmt} {bar:%d} {desc}" % self.width,
+                               mininterval=0.1, dynamic_ncols=False, ncols=_columns(self.stream))]
+            self._route_output()
+        self.live = True
+
+    def _route_output(self) -> None:
+        """While the bar is live, print() and logging go through ``write_above``."""
+        for name in ("stdout", "stderr"):
+            original = getattr(sys, name)
+            try:
+                same_terminal = original is self.stream or original.isatty()
+            except (AttributeError, ValueError):
+                same_terminal = False
+            if same_terminal and not isinstance(original, _LineRouter):
+                router = _LineRouter(original, self)
+                setattr(sys, name, router)
+                self._routers.append((name, router))
+        originals = {id(router._original): router for _, router in self._routers}
+        loggers = [logging.getLogger()] + [
+            item for item in logging.Logger.manager.loggerDict.values() if isinstance(item, logging.Logger)]
+        for logger in loggers:
+            for handler in logger.handlers:
+                stream = getattr(handler, "stream", None)
+                if type(handler) is logging.StreamHandler and id(stream) in originals:
+                    self._handlers.append((handler, stream))
+                    handler.stream = originals[id(stream)]
+
+    def _restore_output(self) -> None:
+        for handler, stream in self._handlers:
+            if handler.stream is not stream:
+                handler.stream = stream
+        self._handlers = []
+        for name, router in reversed(self._routers):
+            if getattr(sys, name) is router:  # someone else may have replaced it since
+                setattr(sys, name, router._original)
+            router.release()
+        self._routers = []
+
+    def write_above(self, stream, text: str) -> None:
+        """Write ``text`` (complete lines) above the live bar, then redraw the bar."""
+        for bar in self._bars:
+            bar.clear()
+        stream.write(text)
+        stream.flush()
+        for bar in self._bars:
+            bar.refresh()
+
+    def _show(self, text: str) -> None:
+        clock, per_step = self._timing(final=False)
+        parts = [p for p in text.split(" - ") if p] if text else []
+        if self.kind == "notebook":
+            self._bars[0].set_description_str(" - ".join([f"{clock} {per_step}".strip()] + parts), refresh=True)
+            return
+        columns = _columns(self.stream)
+        # tqdm draws "{n}/{total} {bar} " itself; the rest of the first line is ours.
+        drawn = 2 * len(str(self.total or self.n)) + 1 + self.width + 2
+        lines = _wrap(f"{clock} {per_step}".strip(), parts, columns - 1, first_width=max(columns - 1 - drawn, 1))
+        from tqdm.std import tqdm
+
+        while len(self._bars) < len(lines):
+            self._bars.append(tqdm(total=None, file=self.stream, leave=False, bar_format="{desc}",
+                                   dynamic_ncols=False, ncols=columns))
+        for bar, line in zip(self._bars, lines + [""] * (len(self._bars) - len(lines))):
+            bar.ncols = columns
+            bar.set_description_str(line, refresh=False)
+        for bar in self._bars:
+            bar.refresh()
+
+    # -------------------------------------------------------------------- public
+    def update(self, n: int, text: str | None = None) -> None:
+        """Move to step ``n``; ``text`` (``"loss: ... - accuracy: ..."``), when given, replaces
+        the metrics shown."""
+        advance, self.n = n - self.n, n
+        if text is not None:
+            self._text = text
+        if self.live:
+            if advance > 0:
+                self._bars[0].update(advance)
+            if text is not None:
+                self._show(self._text)
+        elif self.kind == "plain" and self.style == 1 and text is not None:
+            now = time.perf_counter()
+            if now - self._last_plain >= _PLAIN_INTERVAL_S:
+                self._last_plain = now
+                self._print_lines([self.plain_line(self._text, final=False)])
+
+    def plain_line(self, text: str, final: bool = True) -> str:
+        head, parts = self.line_parts(text, final)
+        return " - ".join([head] + parts)
+
+    def _print_lines(self, lines: list[str]) -> None:
+        stream = self.stream
+        for line in lines:
+            stream.write(line + "\n")
+        stream.flush()
+
+    def close(self, text: str | None = None) -> None:
+        """End the live display and print the final, complete line(s) (``text`` defaults to the
+        last metrics shown)."""
+        if text is not None:
+            self._text = text
+        was_live, self.live = self.live, False
+        for bar in reversed(self._bars):
+            bar.close()
+        self._bars = []
+        self._restore_output()
+        head, parts = self.line_parts(self._text, final=True)
+        if was_live and self.kind == "tty":
+            lines = _wrap(head, parts, _columns(self.stream) - 1)
+        else:
+            lines = [" - ".join([head] + parts)]
+        self._print_lines(lines)
+
+    def abandon(self) -> None:
+        """Close without printing a final line (an error interrupted the run)."""
+        if self.live:
+            self.live = False
+            for bar in reversed(self._bars):
+                bar.close()
+            self._bars = []
+            self._restore_output()
+
+
+_LIVE: "weakref.WeakSet[_Display]" = weakref.WeakSet()
+
+
+def _abandon_live_displays() -> None:
+    for display in list(_LIVE):
+        display.abandon()
+
+
+# An error leaving fit/evaluate/predict closes the bars and gives print() its stream back.
+_traceback.register_cleanup(_abandon_live_displays)
+
+
+def open_display(total, stream=None, unit="step", width=_BAR_WIDTH, style=1) -> _Display:
+    """A ``_Display`` registered so that an error leaving fit/evaluate/predict closes it."""
+    display = _Display(total, stream=stream, unit=unit, width=width, style=style)
+    _LIVE.add(display)
+    return display
+
+
+# ---------------------------------------------------------------------------- the callback
+class ProgbarLogger(Callback):
+    """Shows progress; ``fit`` adds it when ``verbose`` is 1 or 2 (``evaluate`` and ``predict``
+    with ``mode="test"`` / ``mode="predict"``).
+
+    Args:
+        verbose: 1 for a live bar, 2 for one line per epoch (``fit``) or per run.
+        mode: ``"train"`` (fit: an ``Epoch i/n`` header and a line per epoch), ``"test"``
+            (evaluate) or ``"predict"``.
+        refresh_seconds: the least time between two reads of the (lazy) batch logs.
+        file: where to write; ``sys.stdout`` at the time of each epoch by default, as Keras.
+
+    Raises:
+        ValueError: for a ``verbose`` other than 1 or 2, or an unknown ``mode``.
+
+    Example:
+        >>> import io
+        >>> out = io.StringIO()
+        >>> bar = ProgbarLogger(verbose=2, file=out)
+        >>> bar.set_params({"epochs": 1, "steps": 4})
+        >>> bar.on_epoch_begin(0)
+        >>> bar.on_epoch_end(0, {"loss": 0.5})
+        >>> out.getvalue().splitlines()[0], out.getvalue().splitlines()[1].startswith("4/4 - ")
+        ('Epoch 1/1', True)
+    """
+
+    def __init__(self, verbose: int = 1, mode: str = "train", refresh_seconds: float = 0.2, file=None):
         super().__init__()
-        if verbose not in (1, 2):
+        if isinstance(verbose, bool) or verbose not in (1, 2):
             raise ValueError(f"`verbose` must be 1 or 2 for ProgbarLogger. Received: verbose={verbose!r}")
+        if mode not in _MODES:
+            raise ValueError(f"`mode` must be one of {', '.join(_MODES)}. Received: mode={mode!r}")
         self.verbose = verbose
+        self.mode = mode
         self.refresh_seconds = refresh_seconds
         self.file = file
-        self._bar = None
+        self._display: _Display | None = None
         self._last_refresh = 0.0
-        self._epoch_start = 0.0
+        self._step = 0
 
-    def _implements(self, hook: str) -> bool:  # batch hooks only matter for the live bar
-        if hook == "on_train_batch_end":
-            return self.verbose == 1
+    def _implements(self, hook: str) -> bool:
+        # Batch hooks only matter for the live bar, and only those of this run's mode.
+        if hook.endswith("_batch_end"):
+            return self.verbose == 1 and hook == f"on_{self.mode}_batch_end"
+        if hook.endswith("_batch_begin"):
+            return False
         return super()._implements(hook)
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_start = time.perf_counter()
-        epochs = self.params.get("epochs")
-        if self.verbose == 1:
-            from tqdm.auto import tqdm
+    # ------------------------------------------------------------------ shared
+    def _begin(self) -> None:
+        if self._display is not None:  # a previous run ended abnormally
+            self._display.abandon()
+        self._step = 0
+        self._last_refresh = time.perf_counter()
+        self._display = open_display(self.params.get("steps"), stream=self.file or sys.stdout,
+                                     style=self.verbose)
 
-            self._bar = tqdm(total=self.params.get("steps"), desc=f"Epoch {epoch + 1}/{epochs}",
-                             unit="step", file=self.file or sys.stderr, leave=True, dynamic_ncols=True)
-            self._last_refresh = 0.0
+    def _batch(self, batch, logs) -> None:
+        display = self._display
+        if display is None:
+            return
+        self._step = batch + 1
+        now = time.perf_counter()
+        text = None
+        if logs is not None and self.mode != "predict" and now - self._last_refresh >= self.refresh_seconds:
+            self._last_refresh = now
+            text = format_logs(logs)  # reading lazy logs: the one device sync
+        display.update(self._step, text)
+
+    def _end(self, logs) -> None:
+        display, self._display = self._display, None
+        if display is None:
+            return
+        if display.n < self._step or (display.total and display.n == 0):
+            display.n = self._step or (display.total or 0)
+        display.close(format_logs(logs) if self.mode != "predict" else "")
+
+    # ------------------------------------------------------------------ fit
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.mode != "train":
+            return
+        stream = self.file or sys.stdout
+        stream.write(f"Epoch {epoch + 1}/{self.params.get('epochs')}\n")
+        stream.flush()
+        self._begin()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._bar is None:
-            return
-        self._bar.update(1)
-        now = time.perf_counter()
-        if logs is not None and now - self._last_refresh >= self.refresh_seconds:
-            self._last_refresh = now
-            self._bar.set_postfix_str(format_logs(dict(logs)), refresh=False)
+        if self.mode == "train":
+            self._batch(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        elapsed = time.perf_counter() - self._epoch_start
-        text = format_logs(logs or {})
-        if self._bar is not None:
-            self._bar.set_postfix_str(text, refresh=False)
-            self._bar.close()
-            self._bar = None
-        else:
-            epochs = self.params.get("epochs")
-            print(f"Epoch {epoch + 1}/{epochs} - {elapsed:.1f}s - {text}", file=self.file or sys.stdout, flush=True)
+        if self.mode == "train":
+            self._end(logs)
 
     def on_train_end(self, logs=None):
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        if self._display is not None:
+            self._display.abandon()
+            self._display = None
+
+    # ------------------------------------------------------------------ evaluate
+    def on_test_begin(self, logs=None):
+        if self.mode == "test":
+            self._begin()
+
+    def on_test_batch_end(self, batch, logs=None):
+        if self.mode == "test":
+            self._batch(batch, logs)
+
+    def on_test_end(self, logs=None):
+        if self.mode == "test":
+            self._end(logs)
+
+    # ------------------------------------------------------------------ predict
+    def on_predict_begin(self, logs=None):
+        if self.mode == "predict":
+            self._begin()
+
+    def on_predict_batch_end(self, batch, logs=None):
+        if self.mode == "predict":
+            self._batch(batch, None)
+
+    def on_predict_end(self, logs=None):
+        if self.mode == "predict":
+            self._end(None)
