@@ -69,7 +69,7 @@ def test_top_k():
     m = metrics.SparseTopKCategoricalAccuracy(k=1)
     m.update_state(y, p)
     assert float(m.result()) == 0.0 and m.name == "sparse_top_k_categorical_accuracy"
-    assert metrics.TopKCategoricalAccuracy(2).get_config() == {"name": "top_k_categorical_accuracy", "k": 2}
+    assert metrics.TopKCategoricalAccuracy(2).get_config() == {"name": "top_k_categorical_accuracy", "dtype": "float32", "k": 2}
 
 
 def test_regression_metrics_against_torch():

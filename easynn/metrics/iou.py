@@ -1,0 +1,125 @@
+"""Intersection-over-union metrics from a running confusion matrix: ``IoU`` (chosen classes),
+``MeanIoU`` (all classes) and ``OneHotMeanIoU``.
+
+For class ``c``: ``IoU_c = tp_c / (tp_c + fp_c + fn_c)``; classes that never occur in labels
+or predictions are left out of the mean. ``direction = "up"``.
+
+Example:
+    >>> import torch
+    >>> m = MeanIoU(num_classes=2)
+    >>> float(m(torch.tensor([0, 0, 1, 1]), torch.tensor([0, 1, 0, 1])))
+    0.3333333432674408
+"""
+
+from __future__ import annotations
+
+import torch
+
+from easynn._validation import positive_int
+from easynn.metrics._utils import divide_no_nan, pair
+from easynn.metrics.base import Metric, _weights_like
+
+__all__ = ["IoU", "MeanIoU", "OneHotMeanIoU"]
+
+
+class IoU(Metric):
+    """Mean IoU over ``target_class_ids``, from a ``(num_classes, num_classes)`` confusion matrix
+    (rows: true class, columns: predicted class).
+
+    Args:
+        num_classes: the number of classes.
+        target_class_ids: the classes whose IoU is averaged.
+        name: ``"io_u"`` (Keras's snake_case of the class name). dtype: the result's dtype.
+        ignore_class: a label value left out (e.g. a "void" class), or ``None``.
+        sparse_y_true, sparse_y_pred: ``False`` for one-hot / score inputs (argmax over ``axis``).
+        axis: the class axis for non-sparse inputs.
+
+    Raises:
+        ValueError: for a non-positive ``num_classes`` or a target id out of range.
+    """
+
+    direction = "up"
+
+    def __init__(self, num_classes: int, target_class_ids, name: str | None = None, dtype=None,
+                 ignore_class: int | None = None, sparse_y_true: bool = True, sparse_y_pred: bool = True,
+                 axis: int = -1):
+        super().__init__(dtype=dtype, name=name)
+        self.num_classes = positive_int("num_classes", num_classes)
+        ids = [int(i) for i in target_class_ids]
+        if any(not 0 <= i < self.num_classes for i in ids):
+            raise ValueError(f"`target_class_ids` must be in [0, {self.num_classes}). Received: target_class_ids={ids}")
+        self.target_class_ids = ids
+        self.ignore_class = ignore_class
+        self.sparse_y_true, self.sparse_y_pred, self.axis = bool(sparse_y_true), bool(sparse_y_pred), int(axis)
+        self.total_cm = self.add_variable((self.num_classes, self.num_classes), "zeros", dtype=torch.float64,
+                                          name="total_confusion_matrix")
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        y_true, y_pred = pair(y_true, y_pred)
+        self._ensure_device(y_pred)
+        if not self.sparse_y_true:
+            y_true = y_true.argmax(dim=self.axis)
+        if not self.sparse_y_pred:
+            y_pred = y_pred.argmax(dim=self.axis)
+        if y_true.dim() == y_pred.dim() + 1 and y_true.shape[-1] == 1:
+            y_true = y_true.squeeze(-1)
+        elif y_pred.dim() == y_true.dim() + 1 and y_pred.shape[-1] == 1:
+            y_pred = y_pred.squeeze(-1)
+        weight = None if sample_weight is None else _weights_like(y_true.to(torch.float64), sample_weight).reshape(-1)
+        y_true, y_pred = y_true.reshape(-1).long(), y_pred.reshape(-1).long()
+        if self.ignore_class is not None:
+            keep = (y_true != self.ignore_class).to(torch.float64)
+            weight = keep if weight is None else weight * keep
+            y_true = torch.where(y_true == self.ignore_class, torch.zeros_like(y_true), y_true)
+        index = y_true * self.num_classes + y_pred
+        counts = torch.bincount(index, weights=weight.double() if weight is not None else None,
+                                minlength=self.num_classes ** 2)
+        self.total_cm.value.add_(counts[: self.num_classes ** 2].reshape(self.num_classes, self.num_classes))
+
+    def result(self) -> torch.Tensor:
+        cm = self.total_cm.value
+        predicted, actual, tp = cm.sum(0), cm.sum(1), cm.diagonal()
+        denominator = predicted + actual - tp
+        ids = torch.tensor(self.target_class_ids, device=cm.device)
+        denominator, tp = denominator[ids], tp[ids]
+        valid = (denominator != 0).sum().to(cm.dtype)
+        return divide_no_nan(divide_no_nan(tp, denominator).sum(), valid).to(self._dtype)
+
+    def get_config(self) -> dict:
+        return {"num_classes": self.num_classes, "target_class_ids": self.target_class_ids,
+                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
+                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis, **super().get_config()}
+
+
+class MeanIoU(IoU):
+    """Mean IoU over all ``num_classes`` classes (Keras's ``MeanIoU``); arguments as ``IoU``.
+
+    Example:
+        >>> import torch
+        >>> m = MeanIoU(num_classes=3, sparse_y_pred=False)
+        >>> float(m(torch.tensor([0, 1]), torch.tensor([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]])))
+        1.0
+    """
+
+    def __init__(self, num_classes: int, name: str | None = None, dtype=None, ignore_class: int | None = None,
+                 sparse_y_true: bool = True, sparse_y_pred: bool = True, axis: int = -1):
+        super().__init__(num_classes, range(positive_int("num_classes", num_classes)), name or "mean_io_u", dtype,
+                         ignore_class, sparse_y_true, sparse_y_pred, axis)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.pop("target_class_ids")
+        return config
+
+
+class OneHotMeanIoU(MeanIoU):
+    """``MeanIoU`` for one-hot labels and per-class scores (argmax of both)."""
+
+    def __init__(self, num_classes: int, name: str | None = None, dtype=None, ignore_class: int | None = None,
+                 sparse_y_pred: bool = False, axis: int = -1):
+        super().__init__(num_classes, name or "one_hot_mean_io_u", dtype, ignore_class, False, sparse_y_pred, axis)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.pop("sparse_y_true")
+        return config
