@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from easynn import activations, initializers, regularizers
 from easynn.layers.base import Layer
 
-__all__ = ["Conv1D", "Conv2D", "Convolution1D", "Convolution2D"]
+__all__ = ["Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D"]
 
 
 # ---------------------------------------------------------------------- shared argument helpers
@@ -82,18 +82,21 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tupl
 
 
 def to_nchw(inputs: torch.Tensor, rank: int, data_format: str) -> torch.Tensor:
-    """View ``inputs`` as a 4-D ``(N, C, H, W)`` tensor without copying (rank 1: ``H = 1``)."""
+    """View ``inputs`` as a 4-D ``(N, C, H, W)`` tensor without copying (rank 1: ``H = 1``).
+
+    Rank 3 gives the 5-D ``(N, C, D, H, W)`` view.
+    """
     if rank == 1:
         inputs = inputs.unsqueeze(1 if data_format == "channels_last" else 2)
     if data_format == "channels_last":
-        return inputs.permute(0, 3, 1, 2)
+        return inputs.movedim(-1, 1)
     return inputs
 
 
 def from_nchw(outputs: torch.Tensor, rank: int, data_format: str) -> torch.Tensor:
     """Inverse of :func:`to_nchw` (again a view)."""
     if data_format == "channels_last":
-        outputs = outputs.permute(0, 2, 3, 1)
+        outputs = outputs.movedim(1, -1)
         return outputs.squeeze(1) if rank == 1 else outputs
     return outputs.squeeze(2) if rank == 1 else outputs
 
@@ -108,21 +111,21 @@ def check_rank(layer: Layer, input_shape, rank: int) -> None:
 
 
 def pad_same_nchw(x: torch.Tensor, kernel, strides, dilation, value: float = 0.0):
-    """Pad a 4-D NCHW view for "same"; returns ``(x, symmetric_padding)``.
+    """Pad an NCHW (or NCDHW) view for "same"; returns ``(x, symmetric_padding)``.
 
-    When both axes pad symmetrically the padding is handed to the op (no copy); otherwise the
+    When every axis pads symmetrically the padding is handed to the op (no copy); otherwise the
     input is padded with ``F.pad`` (extra row/column at the bottom/right, as TensorFlow does).
     """
     pads = [same_padding(size, k, s, d) for size, k, s, d in zip(x.shape[2:], kernel, strides, dilation)]
     if all(before == after for before, after in pads):
         return x, tuple(before for before, _ in pads)
-    (top, bottom), (left, right) = pads
-    return F.pad(x, (left, right, top, bottom), value=value), (0, 0)
+    flat = [p for before, after in reversed(pads) for p in (before, after)]  # F.pad: last axis first
+    return F.pad(x, flat, value=value), (0,) * len(pads)
 
 
 # ---------------------------------------------------------------------- the layers
 class _Conv(Layer):
-    """Shared N-D convolution (rank 1 or 2), computed with ``F.conv2d`` on an NCHW view."""
+    """Shared N-D convolution: rank 1 or 2 with ``F.conv2d`` on an NCHW view, rank 3 with ``F.conv3d``."""
 
     rank = 2
 
@@ -230,11 +233,13 @@ class _Conv(Layer):
         k = self.kernel
         if self.rank == 2:
             return torch.empty_like(k, memory_format=torch.channels_last)
+        if self.rank == 3:
+            return torch.empty_like(k, memory_format=torch.channels_last_3d)
         # (out, k, in) contiguous viewed as (out, in, k): unsqueeze(2) is channels_last 4-D.
         return torch.empty((k.shape[0], k.shape[2], k.shape[1]), dtype=k.dtype, device=k.device).permute(0, 2, 1)
 
     def _kernel4d(self) -> torch.Tensor:
-        return self.kernel if self.rank == 2 else self.kernel.unsqueeze(2)
+        return self.kernel if self.rank >= 2 else self.kernel.unsqueeze(2)
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         channel_axis = -1 if self.data_format == "channels_last" else 1
@@ -255,7 +260,8 @@ class _Conv(Layer):
             x, padding = pad_same_nchw(x, kernel, strides, dilation)
         elif self.padding == "causal":  # Conv1D only: all the padding goes on the left
             x = F.pad(x, ((kernel[1] - 1) * dilation[1], 0))
-        y = F.conv2d(x, self._kernel4d(), self.bias, strides, padding, dilation, self.groups)
+        conv = F.conv3d if self.rank == 3 else F.conv2d
+        y = conv(x, self._kernel4d(), self.bias, strides, padding, dilation, self.groups)
         y = from_nchw(y, self.rank, self.data_format)
         return y if self._linear else self.activation(y)
 
@@ -374,5 +380,35 @@ class Conv1D(_Conv):
     rank = 1
 
 
+class Conv3D(_Conv):
+    """3-D convolution over volumes ``(batch, depth, height, width, channels)``.
+
+    Formula (channels_last): ``out[n, i, j, k, f] = bias[f] + sum_{a, b, e, c}
+    x[n, i*s1 + a*d1, j*s2 + b*d2, k*s3 + e*d3, c] * kernel[a, b, e, c, f]`` after padding.
+
+    Args:
+        filters: number of output channels.
+        kernel_size: an int or ``(kd, kh, kw)``.
+        strides, padding, data_format, dilation_rate, groups, activation, use_bias,
+        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer, **kwargs:
+            as for :class:`Conv2D` (3 values where Conv2D takes 2).
+
+    Shape:
+        ``(batch, d, h, w, in)`` -> ``(batch, d', h', w', filters)``; kernel ``(kd, kh, kw,
+        in/groups, filters)`` in ``get_weights()``.
+
+    Example:
+        >>> import torch
+        >>> layer = Conv3D(2, 3, padding="same")
+        >>> layer(torch.zeros(1, 4, 4, 4, 3)).shape
+        torch.Size([1, 4, 4, 4, 2])
+        >>> layer.count_params()  # 3*3*3*3*2 + 2
+        164
+    """
+
+    rank = 3
+
+
 Convolution1D = Conv1D
 Convolution2D = Conv2D
+Convolution3D = Conv3D

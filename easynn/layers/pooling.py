@@ -31,15 +31,16 @@ from easynn.layers.conv import (
 )
 
 __all__ = [
-    "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
-    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
-    "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D",
-    "GlobalMaxPool1D", "GlobalMaxPool2D",
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D", "GlobalMaxPooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D",
+    "AvgPool3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D",
+    "GlobalMaxPool3D",
 ]
 
 
 class _Pooling(Layer):
-    """Windowed pooling of rank 1 or 2, computed on a 4-D NCHW view."""
+    """Windowed pooling of rank 1 or 2, computed on a 4-D NCHW view (rank 3: a 5-D NCDHW view)."""
 
     rank = 2
     mode = "max"
@@ -70,26 +71,25 @@ class _Pooling(Layer):
         x = to_nchw(inputs, self.rank, self.data_format)
         kernel = (1,) * (2 - self.rank) + self.pool_size
         strides = (1,) * (2 - self.rank) + self.strides
-        pads = [(0, 0), (0, 0)]
+        pads = [(0, 0)] * len(kernel)
         if self.padding == "same":
             pads = [same_padding(size, k, s) for size, k, s in zip(x.shape[2:], kernel, strides)]
         symmetric = all(before == after for before, after in pads)
+        flat = [p for before, after in reversed(pads) for p in (before, after)]  # F.pad order
+        max_pool, avg_pool = (F.max_pool3d, F.avg_pool3d) if self.rank == 3 else (F.max_pool2d, F.avg_pool2d)
         if self.mode == "max":
             if not symmetric:
-                (top, bottom), (left, right) = pads
-                x = F.pad(x, (left, right, top, bottom), value=float("-inf"))
-                pads = [(0, 0), (0, 0)]
-            y = F.max_pool2d(x, kernel, strides, tuple(p for p, _ in pads))
+                x = F.pad(x, flat, value=float("-inf"))
+                pads = [(0, 0)] * len(kernel)
+            y = max_pool(x, kernel, strides, tuple(p for p, _ in pads))
         elif symmetric:
             # Keras averages over the real inputs only: padding is not counted.
-            y = F.avg_pool2d(x, kernel, strides, tuple(p for p, _ in pads), count_include_pad=False)
+            y = avg_pool(x, kernel, strides, tuple(p for p, _ in pads), count_include_pad=False)
         else:
             # Asymmetric "same": sum of the zero-padded window / number of real inputs in it.
-            (top, bottom), (left, right) = pads
-            padding = (left, right, top, bottom)
-            y = F.avg_pool2d(F.pad(x, padding), kernel, strides)
+            y = avg_pool(F.pad(x, flat), kernel, strides)
             ones = x.new_ones((1, 1, *x.shape[2:]))
-            y = y / F.avg_pool2d(F.pad(ones, padding), kernel, strides)
+            y = y / avg_pool(F.pad(ones, flat), kernel, strides)
         return from_nchw(y, self.rank, self.data_format)
 
     def compute_output_shape(self, input_shape):
@@ -296,7 +296,71 @@ class GlobalMaxPooling1D(_GlobalPooling):
     rank, mode = 1, "max"
 
 
-MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
-AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
-GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
-GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+class MaxPooling3D(_Pooling):
+    """Max over ``pool_size`` windows of a volume ``(batch, d, h, w, channels)``.
+
+    Args:
+        pool_size: an int or ``(pd, ph, pw)``; 2 by default.
+        strides: an int or a 3-tuple; ``None`` means ``pool_size``.
+        padding: ``"valid"`` or ``"same"``.
+        data_format: ``"channels_last"`` (``None``) or ``"channels_first"``.
+        **kwargs: base layer arguments.
+
+    Example:
+        >>> import torch
+        >>> MaxPooling3D()(torch.zeros(1, 4, 4, 4, 2)).shape
+        torch.Size([1, 2, 2, 2, 2])
+    """
+
+    rank, mode = 3, "max"
+
+
+class AveragePooling3D(_Pooling):
+    """Mean over ``pool_size`` windows of a volume; with ``"same"`` the padding is not counted.
+
+    Args:
+        pool_size, strides, padding, data_format, **kwargs: as for :class:`MaxPooling3D`.
+
+    Example:
+        >>> import torch
+        >>> AveragePooling3D(2)(torch.arange(8.0).reshape(1, 2, 2, 2, 1)).flatten()
+        tensor([3.5000])
+    """
+
+    rank, mode = 3, "average"
+
+
+class GlobalAveragePooling3D(_GlobalPooling):
+    """Mean over depth, height and width: ``(batch, d, h, w, c)`` -> ``(batch, c)``.
+
+    Args:
+        data_format, keepdims, **kwargs: as for :class:`GlobalAveragePooling2D`.
+
+    Example:
+        >>> import torch
+        >>> GlobalAveragePooling3D(keepdims=True)(torch.ones(2, 3, 3, 3, 4)).shape
+        torch.Size([2, 1, 1, 1, 4])
+    """
+
+    rank, mode = 3, "average"
+
+
+class GlobalMaxPooling3D(_GlobalPooling):
+    """Max over depth, height and width: ``(batch, d, h, w, c)`` -> ``(batch, c)``.
+
+    Args:
+        data_format, keepdims, **kwargs: as for :class:`GlobalAveragePooling2D`.
+
+    Example:
+        >>> import torch
+        >>> GlobalMaxPooling3D()(torch.ones(2, 3, 3, 3, 4)).shape
+        torch.Size([2, 4])
+    """
+
+    rank, mode = 3, "max"
+
+
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D
