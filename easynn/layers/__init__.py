@@ -104,11 +104,12 @@ from easynn.layers.preprocessing import (
     Rescaling,
     Resizing,
 )
+from easynn.layers.op_layer import OpLayer
 from easynn.layers.symbolic import SymbolicTensor
 
 __all__ = [
     "Layer", "ELU", "LeakyReLU", "Maxout", "PReLU", "ReLU", "Softmax", "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Lambda", "Reshape",
-    "TorchModuleWrapper", "SymbolicTensor",
+    "TorchModuleWrapper", "SymbolicTensor", "OpLayer",
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate",
     "Conv1D", "Conv2D", "Convolution1D", "Convolution2D",

@@ -66,6 +66,138 @@ class SymbolicTensor:
     def __repr__(self) -> str:
         return f"<SymbolicTensor shape={self.shape}, dtype={str(self.dtype).replace('torch.', '')}, name={self.name}>"
 
+    # ------------------------------------------------------------------ ops on symbolic tensors
+    # Each operator is the easynn.ops function of the same meaning, so ``a + b``, ``x[:, 0]`` and
+    # ``x @ w`` become graph nodes (OpLayer), as in Keras's functional API.
+    __array_ufunc__ = None  # ``numpy_array + x`` defers to ``x.__radd__`` instead of looping
+    __hash__ = object.__hash__
+
+    def __add__(self, other):
+        return _ops().add(self, other)
+
+    def __radd__(self, other):
+        return _ops().add(other, self)
+
+    def __sub__(self, other):
+        return _ops().subtract(self, other)
+
+    def __rsub__(self, other):
+        return _ops().subtract(other, self)
+
+    def __mul__(self, other):
+        return _ops().multiply(self, other)
+
+    def __rmul__(self, other):
+        return _ops().multiply(other, self)
+
+    def __truediv__(self, other):
+        return _ops().true_divide(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops().true_divide(other, self)
+
+    def __floordiv__(self, other):
+        return _ops().floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops().floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ops().mod(self, other)
+
+    def __rmod__(self, other):
+        return _ops().mod(other, self)
+
+    def __pow__(self, other):
+        return _ops().power(self, other)
+
+    def __rpow__(self, other):
+        return _ops().power(other, self)
+
+    def __matmul__(self, other):
+        return _ops().matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops().matmul(other, self)
+
+    def __neg__(self):
+        return _ops().negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops().absolute(self)
+
+    def __invert__(self):
+        return _ops().logical_not(self)
+
+    def __and__(self, other):
+        return _ops().logical_and(self, other)
+
+    def __rand__(self, other):
+        return _ops().logical_and(other, self)
+
+    def __or__(self, other):
+        return _ops().logical_or(self, other)
+
+    def __ror__(self, other):
+        return _ops().logical_or(other, self)
+
+    def __xor__(self, other):
+        return _ops().logical_xor(self, other)
+
+    def __rxor__(self, other):
+        return _ops().logical_xor(other, self)
+
+    def __lt__(self, other):
+        return _ops().less(self, other)
+
+    def __le__(self, other):
+        return _ops().less_equal(self, other)
+
+    def __gt__(self, other):
+        return _ops().greater(self, other)
+
+    def __ge__(self, other):
+        return _ops().greater_equal(self, other)
+
+    def __eq__(self, other):  # noqa: D105 - a graph node, as in Keras (hash stays identity-based)
+        return _ops().equal(self, other)
+
+    def __ne__(self, other):
+        return _ops().not_equal(self, other)
+
+    def __getitem__(self, key):
+        return _ops().get_item(self, key)
+
+    def __iter__(self):
+        raise TypeError(
+            "A symbolic tensor cannot be iterated or unpacked while the model is being built; use "
+            "easynn.ops.unstack(x, axis=...) or index it (x[:, 0])."
+        )
+
+    def __bool__(self):
+        raise TypeError(
+            "A symbolic tensor has no truth value while the model is being built (it holds no data). Use "
+            "easynn.ops.where / easynn.ops.cond inside a Layer's call() for data-dependent choices."
+        )
+
+    def __len__(self):
+        if self.shape and self.shape[0] is not None:
+            return self.shape[0]
+        raise TypeError("len() of a symbolic tensor whose first axis (the batch) is unknown.")
+
+    @property
+    def T(self):  # noqa: N802 - NumPy's name
+        return _ops().transpose(self)
+
+    def numpy(self):
+        raise TypeError(
+            "A symbolic tensor (from easynn.Input) holds no data, so it has no numpy() value. Build the model "
+            "with easynn.Model(inputs, outputs) and call it on arrays."
+        )
+
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):
         raise TypeError(
@@ -75,9 +207,17 @@ class SymbolicTensor:
             "function with easynn.layers.Lambda(fn), and call that on the symbolic tensor."
         )
 
-    def _probe(self, device=None, free: int = _FREE_SIZES[0]) -> torch.Tensor:
-        """Zeros of this shape: batch axis ``_PROBE_BATCH``, other unknown axes ``free``."""
+    def _probe(self, device=None, free: int = _FREE_SIZES[0], fill: str | None = None) -> torch.Tensor:
+        """Zeros of this shape: batch axis ``_PROBE_BATCH``, other unknown axes ``free``.
+
+        ``fill="uniform"`` gives floats in ``[0.5, 1.5)`` instead (from a fixed private generator,
+        so the global random stream is untouched): ops such as ``inv`` or ``log`` fail or give
+        NaN on zeros.
+        """
         shape = (_PROBE_BATCH,) + tuple(free if s is None else s for s in self.shape[1:])
+        if fill == "uniform" and (self.dtype.is_floating_point or self.dtype.is_complex):
+            generator = torch.Generator().manual_seed(0)
+            return (torch.rand(shape, generator=generator) + 0.5).to(dtype=self.dtype, device=device)
         return torch.zeros(shape, dtype=self.dtype, device=device)
 
     @property
@@ -88,7 +228,10 @@ class SymbolicTensor:
 
 def _map(value, fn):
     if isinstance(value, (list, tuple)):
-        return type(value)(_map(v, fn) for v in value)
+        items = [_map(v, fn) for v in value]
+        if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple (ops.top_k)
+            return type(value)(*items)
+        return type(value)(items)
     if isinstance(value, dict):
         return {k: _map(v, fn) for k, v in value.items()}
     return fn(value)
@@ -104,7 +247,8 @@ def _flatten(value) -> list:
 
 def _run_on_probes(layer, inputs, kwargs, free: int = _FREE_SIZES[0]):
     """Run ``layer`` on zeros shaped like the symbolic ``inputs``; returns real outputs."""
-    probes = _map(inputs, lambda t: t._probe(free=free) if isinstance(t, SymbolicTensor) else t)
+    fill = getattr(layer, "_probe_fill", None)
+    probes = _map(inputs, lambda t: t._probe(free=free, fill=fill) if isinstance(t, SymbolicTensor) else t)
     was_training = layer.training
     layer.eval()
     try:
@@ -161,3 +305,25 @@ def infer_output_shape(layer, input_shape):
         inputs = SymbolicTensor(input_shape)
     outputs = _run_on_probes(layer, inputs, {})
     return _map(outputs, lambda t: (input_shape[0] if not isinstance(input_shape, list) else None,) + tuple(t.shape[1:]))
+
+
+def _ops():
+    from easynn import ops
+
+    return ops
+
+
+def _op_handler(op_name, fn, args, kwargs):
+    from easynn.layers.op_layer import call_op_symbolically
+
+    return call_op_symbolically(op_name, fn, args, kwargs)
+
+
+def _register_with_ops() -> None:
+    """Route every easynn.ops call that receives a SymbolicTensor to an OpLayer node."""
+    from easynn.ops import _dispatch
+
+    _dispatch.register_symbolic_type(SymbolicTensor, _op_handler)
+
+
+_register_with_ops()
