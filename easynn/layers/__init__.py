@@ -105,6 +105,20 @@ from easynn.layers.preprocessing import (
     Resizing,
 )
 from easynn.layers.op_layer import OpLayer
+from easynn.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    Identity,
+    Permute,
+    RepeatVector,
+    UpSampling1D,
+    UpSampling2D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
 from easynn.layers.symbolic import SymbolicTensor
 
 __all__ = [
@@ -127,4 +141,6 @@ __all__ = [
     "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D",
     "MaxPooling3D", "AveragePooling3D", "GlobalMaxPooling3D", "GlobalAveragePooling3D", "MaxPool3D", "AvgPool3D",
     "GlobalMaxPool3D", "GlobalAvgPool3D",
+    "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D",
+    "Cropping2D", "Cropping3D", "Permute", "RepeatVector", "Identity",
 ]
