@@ -51,7 +51,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from easynn.training.loop import SingleProcess
+from easynn.training.strategy import SINGLE_PROCESS, SingleProcess
 
 __all__ = [
     "DataParallel", "SingleProcess", "barrier", "current_strategy", "init", "is_distributed", "is_main_process",
@@ -159,10 +159,10 @@ def init(backend: str | None = None, timeout: float | None = None, find_unused_p
         raise ValueError(f"`timeout` must be a positive number of seconds or None. Received: timeout={timeout!r}")
     _STATE["find_unused_parameters"] = bool(find_unused_parameters)
     if not dist.is_available():
-        return SingleProcess()
+        return SINGLE_PROCESS
     if not dist.is_initialized():
         if not _launched():
-            return SingleProcess()
+            return SINGLE_PROCESS
         cuda = torch.cuda.is_available()
         if backend is None:
             backend = "nccl" if cuda else "gloo"
@@ -215,13 +215,13 @@ def current_strategy():
     launcher such as torchrun set the environment up), else ``SingleProcess()``.
     """
     if not dist.is_available():
-        return SingleProcess()
+        return SINGLE_PROCESS
     if not dist.is_initialized():
         if not _launched():
-            return SingleProcess()
+            return SINGLE_PROCESS
         return init()
     if dist.get_world_size() <= 1:
-        return SingleProcess()
+        return SINGLE_PROCESS
     strategy = _STATE["strategy"]
     if strategy is None:
         strategy = DataParallel(find_unused_parameters=_STATE["find_unused_parameters"])

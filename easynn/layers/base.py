@@ -46,6 +46,19 @@ _NAME_COUNTS: collections.Counter = collections.Counter()
 _UNSET = object()
 
 
+class _CallContext:
+    """Which layer's ``__call__`` is the outermost one running now (``None`` between calls).
+
+    ``generation`` counts outermost calls: a loss added under an older generation is stale.
+    """
+
+    root: "Layer | None" = None
+    generation: int = 0
+
+
+_CALL_CONTEXT = _CallContext()
+
+
 def unique_name(base: str) -> str:
     """Return ``base``, then ``base_1``, ``base_2``, ... on later calls (Keras's naming)."""
     count = _NAME_COUNTS[base]
@@ -151,9 +164,24 @@ def _capture_init_args(init):
                         else:
                             bad.append(f"{key}={type(item).__name__}")
             object.__setattr__(self, "_auto_config", (config, bad))
-        init(self, *args, **kwargs)
+        try:
+            init(self, *args, **kwargs)
+        except AttributeError as error:
+            if "_parameters" not in self.__dict__:
+                raise _missing_super_init(self) from error
+            raise
+        if "_parameters" not in self.__dict__:
+            raise _missing_super_init(self)
 
     return __init__
+
+
+def _missing_super_init(layer) -> RuntimeError:
+    name = type(layer).__name__
+    return RuntimeError(
+        f"{name}.__init__() did not call super().__init__(). A Layer (or Model) subclass must call "
+        f"super().__init__(**kwargs) at the start of its __init__, before creating weights or sublayers."
+    )
 
 
 def _mark_built(build):
@@ -296,6 +324,14 @@ class Layer(nn.Module):
             input_shape = (int(input_dim),)
         if batch_input_shape is not None:
             input_shape = tuple(batch_input_shape)[1:]
+        if input_shape is not None and (
+            isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Iterable)
+            or not all(d is None or (isinstance(d, (int, np.integer)) and not isinstance(d, bool)) for d in input_shape)
+        ):
+            raise ValueError(
+                "`input_shape` must be a tuple of integers without the batch axis, e.g. "
+                f"input_shape=(784,). Received: input_shape={input_shape!r}"
+            )
         self._declared_input_shape = tuple(input_shape) if input_shape is not None else None
         # Keras semantics: a layer called outside fit() runs in inference mode (training=False).
         # fit() switches the model to training mode and back; torch users can call .train().
@@ -356,6 +392,23 @@ class Layer(nn.Module):
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
+        if _CALL_CONTEXT.root is not None:  # a nested call: the outermost one owns the losses
+            return self._call(*args, **kwargs)
+        # The outermost call: as in Keras, the losses its layers added on the previous outermost
+        # call are dropped, so ``model.losses`` always holds the last forward pass's terms.
+        _CALL_CONTEXT.root = self
+        _CALL_CONTEXT.generation += 1
+        try:
+            pending = self.__dict__.get("_pending_loss_layers")
+            if pending:
+                for layer in pending:
+                    layer._losses = []
+                pending.clear()
+            return self._call(*args, **kwargs)
+        finally:
+            _CALL_CONTEXT.root = None
+
+    def _call(self, *args, **kwargs):
         inputs = args[0] if args else None
         if isinstance(inputs, torch.Tensor) and self.built:  # the hot path: one check, no scans
             dtype = self._compute_dtype()
@@ -663,8 +716,15 @@ class Layer(nn.Module):
     # ------------------------------------------------------------------ losses
     def add_loss(self, loss: torch.Tensor) -> None:
         """Add a loss term (e.g. activity regularization) computed during the forward pass."""
+        if self.__dict__.get("_loss_generation") != _CALL_CONTEXT.generation:
+            self._losses = []  # terms of an earlier forward pass (possibly under another root)
+            self.__dict__["_loss_generation"] = _CALL_CONTEXT.generation
         self._losses.append(loss)
         self._adds_losses = True  # tells the training loop to collect self.losses every step
+        root = _CALL_CONTEXT.root or self
+        pending = root.__dict__.setdefault("_pending_loss_layers", [])
+        if not any(layer is self for layer in pending):
+            pending.append(self)
 
     @property
     def losses(self) -> list[torch.Tensor]:

@@ -1,5 +1,6 @@
 """Models: ``Model`` (compile/fit/evaluate/predict), ``Sequential`` and the functional API."""
 
+from easynn.models import functional as _functional  # noqa: F401  (registers Model(inputs, outputs))
 from easynn.models.model import Model
 from easynn.models.sequential import Sequential
 

@@ -34,7 +34,7 @@ from torch import nn
 from easynn.layers.base import Layer
 from easynn.layers.core import InputLayer
 from easynn.layers.symbolic import Node, SymbolicTensor, _flatten, _map
-from easynn.models.model import Model
+from easynn.models.model import Model, register_functional_class
 
 __all__ = ["Functional"]
 
@@ -64,6 +64,7 @@ def _producer(tensor: SymbolicTensor) -> str:
     return f"the input '{layer.name}'" if layer is not None else repr(tensor)
 
 
+@register_functional_class
 class Functional(Model):
     """A model defined by a graph of layer calls: ``Model(inputs=..., outputs=...)``.
 
@@ -259,22 +260,16 @@ class Functional(Model):
             value = value.to(layer.input_dtype)
         return value
 
-    def _run(self, inputs, training=None, logits: bool = False):
+    def _run(self, inputs, training=None):
         values: list = [None] * self._num_slots
         for index, (slot, layer, value) in enumerate(zip(self._input_slots, self._input_layers, self._inputs_to_list(inputs))):
             values[slot] = layer(self._check_input(index, layer, value))
         read = lambda r: r.value if isinstance(r, _Const) else values[r]  # noqa: E731
-        last = len(self._plan) - 1
-        for step, (layer, reads, kwargs, writes) in enumerate(self._plan):
+        for layer, reads, kwargs, writes in self._plan:
             args = _map(reads, read)
-            if logits and step == last:
-                if not layer.built:
-                    layer._build_on(args)
-                outputs = layer.call_logits(args)
-            else:
-                if training is not None and "training" not in kwargs:
-                    kwargs = {**kwargs, "training": training}
-                outputs = layer(args, **kwargs)
+            if training is not None and "training" not in kwargs:
+                kwargs = {**kwargs, "training": training}
+            outputs = layer(args, **kwargs)
             flat = _flatten(outputs)
             if len(flat) != len(writes):
                 raise RuntimeError(
@@ -288,33 +283,14 @@ class Functional(Model):
     def call(self, inputs, training=None):
         return self._run(inputs, training=training)
 
-    def _logits_layer(self) -> Layer | None:
-        """The layer whose ``call_logits`` gives the model's logits, when the fused path applies."""
-        if len(self.outputs) != 1 or self._outputs_listed or not self._plan:
-            return None
-        tensor = self.outputs[0]
-        node = self._nodes[-1]
-        if tensor.node is not node or len(node.outputs) != 1 or set(node.kwargs) - {"training"}:
-            return None
-        return node.layer
-
     def final_activation(self) -> str | None:
         """The output layer's ``"softmax"``/``"sigmoid"`` for a single-output model, else ``None``."""
-        layer = self._logits_layer()
-        return layer.final_activation() if layer is not None else None
-
-    def call_logits(self, inputs):
-        """The model's output before the output layer's final softmax/sigmoid.
-
-        Raises:
-            RuntimeError: if the model has no such final activation (see ``final_activation``).
-        """
-        if self.final_activation() is None:
-            raise RuntimeError(
-                f"Model '{self.name}' has no final softmax/sigmoid to strip: call_logits() needs a single "
-                "output produced by a layer with such an activation."
-            )
-        return self._run(inputs, logits=True)
+        if len(self.outputs) != 1 or self._outputs_listed or not self._plan:
+            return None
+        node = self._nodes[-1]
+        if self.outputs[0].node is not node or len(node.outputs) != 1:
+            return None
+        return node.layer.final_activation()
 
     # ------------------------------------------------------------------ introspection
     @property

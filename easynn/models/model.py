@@ -2,12 +2,16 @@
 
 Three ways to make one, as in Keras:
     * ``Sequential([...])`` (``models/sequential.py``);
-    * the functional API, ``Model(inputs=..., outputs=...)`` (``models/functional.py``);
+    * the functional API, ``Model(inputs=..., outputs=...)`` (``models/functional.py``), also for
+      subclasses: ``CustomModel(inputs, outputs)`` or ``super().__init__(inputs=..., outputs=...)``;
     * subclassing: create layers in ``__init__`` and write ``call(inputs, training=None)``.
 
-``fit`` reads top to bottom as orchestration: adapt the data (``training/data.py``), build the
-model and its optimizer on a first small batch, then run epochs (``training/loop.py``) between
-callback hooks (``callbacks``).
+Who owns what: ``compile`` records and validates its arguments; the first fit/evaluate after it
+builds one ``Trainer`` (``models/setup.py``), reused until the next ``compile``; ``fit`` reads top
+to bottom as orchestration — adapt the data (``training/data.py``), run epochs
+(``training/loop.py``) between callback hooks — inside ``preserved_modes``, which restores the
+train/eval and grad modes on the way out (exceptions included). The Keras custom-training
+surface (``train_step``, ``compute_loss``, ``metrics``...) is in ``models/steps.py``.
 
 Example:
     >>> import numpy as np, easynn
@@ -26,17 +30,21 @@ import importlib
 import warnings
 from typing import Any
 
-import numpy as np
 import torch
 
+from easynn import _validation
 from easynn import losses as losses_module
 from easynn import metrics as metrics_module
 from easynn import optimizers as optimizers_module
 from easynn.callbacks.base import Callback, CallbackList, History
 from easynn.layers.base import Layer
+from easynn.models import setup
+from easynn.models.steps import KerasStepsMixin
 from easynn.training import data as data_module
-from easynn.training.loop import SingleProcess, Trainer
+from easynn.training.loop import Trainer
+from easynn.training.modes import preserved_modes
 from easynn.training.progress import ProgbarLogger
+from easynn.training.strategy import SINGLE_PROCESS
 
 __all__ = ["Model", "default_device"]
 
@@ -53,17 +61,9 @@ def default_device() -> torch.device:
 
 
 def _current_strategy():
-    try:
-        from easynn import distribute
-    except ImportError:
-        return SingleProcess()
+    from easynn import distribute
+
     return distribute.current_strategy()
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    return int(value)
 
 
 def _verbose(value: Any) -> int:
@@ -74,17 +74,8 @@ def _verbose(value: Any) -> int:
     return int(value)
 
 
-def _class_weights_to_sample_weights(y, class_weight: dict) -> torch.Tensor:
-    y = data_module.to_tensor(y, "y")
-    if y.dim() > 1 and y.shape[-1] > 1:
-        labels = y.argmax(dim=-1)
-    else:
-        labels = y.reshape(y.shape[0], -1)[:, 0]
-        labels = (labels > 0.5).long() if labels.is_floating_point() and labels.max() <= 1 else labels.long()
-    table = torch.ones(int(max(int(labels.max()) + 1, max(class_weight) + 1)))
-    for cls, weight in class_weight.items():
-        table[int(cls)] = float(weight)
-    return table[labels]
+def _optional_steps(name: str, value: Any) -> int | None:
+    return None if value is None else _validation.positive_int(name, value)
 
 
 def _as_callbacks(callbacks) -> list:
@@ -94,15 +85,51 @@ def _as_callbacks(callbacks) -> list:
     return list(callbacks or [])
 
 
-def _require_targets(x, y, what: str) -> None:
-    if y is None and not data_module.is_dataset(x):
+def _require_targets(model, x, y, what: str) -> None:
+    if y is None and not data_module.is_dataset(x) and not model._overrides("train_step" if what != "evaluate" else "test_step"):
         raise ValueError(
             f"{what}() needs targets: pass y=... with one target per sample of x (or give x as a "
             "Dataset/DataLoader that yields (x, y) pairs)."
         )
 
 
-class Model(Layer):
+# ``models/functional.py`` registers its class here when imported (``easynn.models`` imports it),
+# so this module, which it subclasses, never imports it back.
+_REGISTERED: dict = {}
+
+
+def register_functional_class(cls: type) -> type:
+    """Called by ``models/functional.py``: the class that ``Model(inputs, outputs)`` builds."""
+    _REGISTERED["Functional"] = cls
+    return cls
+
+
+def _functional_class() -> type:
+    return _REGISTERED["Functional"]
+
+
+def _functional_variant(cls: type) -> type:
+    """``cls`` combined with ``Functional``: what ``CustomModel(inputs, outputs)`` builds, as Keras."""
+    Functional = _functional_class()
+    if issubclass(cls, Functional):
+        return cls
+    if issubclass(Functional, cls):  # Model(inputs, outputs) itself
+        return Functional
+    variant = _FUNCTIONAL_VARIANTS.get(cls)
+    if variant is None:
+        variant = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        _FUNCTIONAL_VARIANTS[cls] = variant
+    return variant
+
+
+_FUNCTIONAL_VARIANTS: dict = {}
+
+
+def _functional_args(args, kwargs) -> bool:
+    return len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs
+
+
+class Model(KerasStepsMixin, Layer):
     """A trainable network with Keras's ``compile`` / ``fit`` / ``evaluate`` / ``predict``.
 
     Subclass it and write ``call`` (the subclassing API), or call it as
@@ -114,18 +141,25 @@ class Model(Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
-            from easynn.models.functional import Functional
-
-            return super().__new__(Functional)
+        if _functional_args(args, kwargs):
+            return super().__new__(_functional_variant(cls))
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs) -> None:
+        if _functional_args(args, kwargs):
+            # "Functional subclassing": super().__init__(inputs=..., outputs=...) in a subclass's
+            # __init__ turns the instance into the functional variant of its class, as in Keras.
+            Functional = _functional_class()
+            if not isinstance(self, Functional):
+                object.__setattr__(self, "__class__", _functional_variant(type(self)))
+            Functional.__init__(self, *args, **kwargs)
+            return
         super().__init__(*args, **kwargs)
         self.stop_training = False
         self.history: History | None = None
         self.compiled = False
         self.optimizer = None
+        self.loss = None
         self._trainer: Trainer | None = None
         self._compile_config: dict = {}
 
@@ -133,16 +167,8 @@ class Model(Layer):
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Model":
         """``Model.from_config(functional_model.get_config())`` rebuilds the functional model, as in Keras."""
         if cls is Model and "input_layers" in config and "output_layers" in config:
-            from easynn.models.functional import Functional
-
-            return Functional.from_config(config, custom_objects=custom_objects)
+            return _functional_class().from_config(config, custom_objects=custom_objects)
         return super().from_config(config)
-
-    # ------------------------------------------------------------------ forward
-    def forward(self, inputs, *args, return_logits: bool = False, **kwargs):
-        if return_logits:
-            return self.call_logits(inputs)
-        return super().forward(inputs, *args, **kwargs)
 
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None, metrics: Any = None,
@@ -162,8 +188,13 @@ class Model(Layer):
             weighted_metrics: like ``metrics``, but weighted by ``sample_weight`` / ``class_weight``
                 (as in Keras, ``metrics`` ignore the weights); logged as ``weighted_<name>`` when
                 ``metrics`` has a metric of the same name.
+            run_eagerly: ``True`` turns ``jit_compile`` off (easynn is eager otherwise anyway).
+            steps_per_execution: run the batch-level callbacks (and progress) every this many
+                steps, as Keras does; the steps themselves are unchanged.
             jit_compile: ``True`` runs forward and loss through ``torch.compile`` (a static graph);
                 ``"auto"`` and ``False`` stay eager, as Keras does on torch.
+            auto_scale_loss: scale the loss with a GradScaler under ``mixed_float16`` (Keras's
+                default ``True``); ``False`` trains float16 without loss scaling.
             device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; CUDA when available by default.
             mixed_precision: ``"mixed_float16"``, ``"mixed_bfloat16"`` or ``"float32"``; the
                 global policy (``easynn.mixed_precision``) by default.
@@ -171,16 +202,17 @@ class Model(Layer):
         Raises:
             ValueError: for an unknown optimizer, loss or metric name, listing the valid ones.
         """
-        self._optimizer_spec = optimizer
-        self.optimizer = optimizers_module.get(optimizer)
-        self.loss = loss
-        self._loss_weights = loss_weights
-        self._metric_specs = metrics
-        self._weighted_metric_specs = weighted_metrics
         for arg, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
             if value is not None and not isinstance(value, (list, tuple, dict)):
                 raise TypeError(f"`{arg}` must be a list (or a dict per output). Received: {arg}={value!r}")
+        for arg, value in (("run_eagerly", run_eagerly), ("auto_scale_loss", auto_scale_loss)):
+            if not isinstance(value, bool):
+                raise TypeError(f"`{arg}` must be True or False. Received: {arg}={value!r}")
+        steps_per_execution = _validation.positive_int("steps_per_execution", steps_per_execution)
+        if loss_weights is not None and not isinstance(loss_weights, (list, tuple, dict, int, float)):
+            raise TypeError(f"`loss_weights` must be a list or a dict of numbers. Received: loss_weights={loss_weights!r}")
         # Resolve names now, so a typo fails at compile time, not mid-fit.
+        resolved_optimizer = optimizers_module.get(optimizer)
         for spec in self._flat_specs(loss):
             losses_module.get(spec)
         for spec in self._flat_specs(metrics) + self._flat_specs(weighted_metrics):
@@ -197,15 +229,20 @@ class Model(Layer):
                 "`mixed_precision` must be 'float32', 'mixed_float16' or 'mixed_bfloat16'. "
                 f"Received: mixed_precision={mixed_precision!r}"
             )
+        jit = False if run_eagerly else self._resolve_jit(jit_compile)
+        self._optimizer_spec = optimizer
+        self.optimizer = resolved_optimizer
+        self.loss = loss
         self._precision = _PRECISIONS[mixed_precision]
-        self._jit_compile = self._resolve_jit(jit_compile)
+        self._jit_compile = jit
         self._device = torch.device(device) if device is not None else default_device()
         self.to(self._device)
-        self._trainer = None
+        self._trainer = None  # built at the next fit/evaluate, once per compile
         self.compiled = True
         self._compile_config = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
-                                "weighted_metrics": weighted_metrics,
-                                "jit_compile": self._jit_compile, "mixed_precision": mixed_precision}
+                                "weighted_metrics": weighted_metrics, "jit_compile": jit,
+                                "mixed_precision": mixed_precision, "run_eagerly": run_eagerly,
+                                "steps_per_execution": steps_per_execution, "auto_scale_loss": auto_scale_loss}
 
     @staticmethod
     def _flat_specs(spec) -> list:
@@ -241,7 +278,8 @@ class Model(Layer):
             raise RuntimeError(
                 f"{what}() was called before compile(). Call model.compile(optimizer=..., loss=...) first."
             )
-        if self.loss is None and what != "predict":
+        custom = self._overrides("train_step") or self._overrides("compute_loss") or self._has_loss_terms()
+        if self.loss is None and what != "predict" and not custom and not (what == "evaluate" and self._overrides("test_step")):
             raise ValueError(
                 "The model was compiled without a loss. Call model.compile(loss=...) with a loss "
                 "such as 'mse' or 'sparse_categorical_crossentropy'."
@@ -252,126 +290,27 @@ class Model(Layer):
         """The device the model trains on (set by ``compile``)."""
         return getattr(self, "_device", None) or default_device()
 
-    def _output_names(self, count: int) -> list[str]:
-        names = getattr(self, "output_names", None)
-        if names and len(names) == count:
-            return list(names)
-        return [f"output_{i}" for i in range(count)] if count > 1 else ["output"]
-
-    def _per_output(self, spec, names: list[str], what: str) -> list:
-        if isinstance(spec, dict):
-            unknown = set(spec) - set(names)
-            if unknown:
-                raise ValueError(f"`{what}` names unknown outputs {sorted(unknown)}. The outputs are {names}.")
-            return [spec.get(name) for name in names]
-        if isinstance(spec, (list, tuple)) and len(names) > 1 and (what != "metrics" or any(isinstance(s, (list, tuple)) for s in spec)):
-            if len(spec) != len(names):
-                raise ValueError(f"The model has {len(names)} outputs but `{what}` has {len(spec)} entries.")
-            return list(spec)
-        return [spec] * len(names)
-
-    def _probe(self, x) -> Any:
-        """Run the model on the first two samples (building it if needed) to learn output shapes."""
-        take = lambda t: t[:2].to(self.device)  # noqa: E731
-        x_probe = data_module.tree_map(take, x)
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                y_pred = self(x_probe)
-        finally:
-            self.train(was_training)
-            self._clear_losses()
-        return y_pred
-
-    def _ensure_trainer(self, y_sample, y_pred, strategy) -> Trainer:
-        """Build the optimizer, losses and metrics for targets like ``y_sample`` (model outputs
-        like ``y_pred``); reuse the current trainer when nothing changed."""
-        outputs = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
-        targets = y_sample if isinstance(y_sample, (list, tuple)) else [y_sample]
-        if y_sample is not None and len(targets) != len(outputs):
-            raise ValueError(f"The model has {len(outputs)} outputs but y provides {len(targets)} target arrays.")
-        names = self._output_names(len(outputs))
-        params = [p for p in self.parameters()]
-        trainer = self._trainer
-        if trainer is not None and trainer.strategy is strategy and getattr(self, "_trainer_params", None) == [id(p) for p in params]:
-            return trainer
-        if not self.optimizer.built or getattr(self, "_trainer_params", None) not in (None, [id(p) for p in params]):
-            self.optimizer.build(params)
-        losses = [losses_module.get(spec) for spec in self._per_output(self.loss, names, "loss")] if self.loss is not None else []
-        weights = self._per_output(self._loss_weights, names, "loss_weights") if self._loss_weights is not None else [1.0] * len(names)
-        metric_lists = []
-        weighted_specs = self._per_output(getattr(self, "_weighted_metric_specs", None), names, "weighted_metrics")
-        for spec, w_spec, target, output in zip(self._per_output(self._metric_specs, names, "metrics"), weighted_specs,
-                                                targets, outputs):
-            shape_t = tuple(target.shape) if target is not None else tuple(output.shape)
-            metric_list = []
-            # As in Keras: `metrics` ignore sample/class weights, `weighted_metrics` use them.
-            for weighted, group in ((False, spec), (True, w_spec)):
-                specs = [] if group is None else (list(group) if isinstance(group, (list, tuple)) else [group])
-                for s in specs:
-                    metric = metrics_module.get(s, shape_t, tuple(output.shape))
-                    if weighted and any(m.name == metric.name for m in metric_list):
-                        metric.name = f"weighted_{metric.name}"
-                    metric._weighted = weighted
-                    metric_list.append(metric)
-            metric_lists.append(metric_list)
-        self._trainer = Trainer(self, self.optimizer, losses, [float(w) for w in weights], metric_lists, names, self.device,
-                                jit_compile=self._jit_compile, precision=self._precision, strategy=strategy)
-        self._trainer_params = [id(p) for p in params]
-        for metric_list in metric_lists:
-            for metric in metric_list:
-                if hasattr(metric, "to"):
-                    metric.to(self.device)
+    def _build_trainer_from(self, y, y_pred, strategy=None) -> Trainer:
+        """Build the trainer from sample targets and outputs (no probe), e.g. in a custom step."""
+        if not self.compiled:
+            raise RuntimeError("The model must be compiled before computing losses or metrics: call compile() first.")
+        self._trainer = setup.build_trainer(self, y, y_pred, strategy or _current_strategy())
         return self._trainer
 
-    def _check_targets(self, trainer: Trainer, y_sample, y_pred) -> None:
-        """Each loss checks the targets' shape against the outputs' (label format errors)."""
-        if y_sample is None:
-            return
-        outputs = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
-        targets = y_sample if isinstance(y_sample, (list, tuple)) else [y_sample]
-        for loss, target, output in zip(trainer.losses, targets, outputs):
-            if hasattr(loss, "check"):
-                loss.check(tuple(target.shape), tuple(output.shape))
-
-    def _check_label_range(self, trainer: Trainer, batches, y_pred) -> None:
-        """Integer labels of a sparse crossentropy must lie in ``[0, classes)`` (one pass per fit)."""
-        if not isinstance(batches, data_module.ArrayBatches) or batches.y is None:
-            return
-        outputs = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
-        targets = batches.y if isinstance(batches.y, (list, tuple)) else [batches.y]
-        for loss, target, output in zip(trainer.losses, targets, outputs):
-            if getattr(loss, "fused_kind", None) != "sparse_categorical" or output.dim() < 2:
-                continue
-            ignore = getattr(loss, "options", {}).get("ignore_class")
-            labels = target if ignore is None else target[target != ignore]
-            if labels.numel() == 0:
-                continue
-            low, high = float(labels.min()), float(labels.max())
-            classes = int(output.shape[-1])
-            if low < 0 or high >= classes:
-                raise ValueError(
-                    f"`y` holds class labels from {low:g} to {high:g}, but the model outputs {classes} classes, "
-                    f"so labels must lie in [0, {classes - 1}]. Check the labels or the last layer's units."
-                )
-
-    def _first_samples(self, batches):
-        head = lambda t: t[:2]  # noqa: E731
-        if isinstance(batches, data_module.ArrayBatches):
-            return data_module.tree_map(head, batches.x), data_module.tree_map(head, batches.y)
-        for x, y, _ in batches.epoch(0):
-            return data_module.tree_map(head, x), data_module.tree_map(head, y)
-        raise ValueError("The dataset is empty: it produced no batches.")
-
     def _prepare(self, x, y, sample_weight, batch_size, shuffle, strategy, seed=0):
+        """Batches for ``x, y`` and the trainer (built, with one probe forward, on first use)."""
         batches = data_module.adapt(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, device=self.device,
                                     rank=strategy.rank, world_size=strategy.world_size, seed=seed)
-        x_sample, y_sample = self._first_samples(batches)
-        y_pred = self._probe(x_sample)  # builds the model on first use
-        trainer = self._ensure_trainer(y_sample, y_pred, strategy)
-        self._check_targets(trainer, y_sample, y_pred)
-        self._check_label_range(trainer, batches, y_pred)
+        trainer = self._trainer
+        if trainer is None or trainer.strategy is not strategy:
+            x_sample, y_sample = setup.first_samples(batches)
+            custom = self._overrides("train_step")
+            y_pred = None if custom else setup.probe(self, x_sample, self.device)  # builds the model
+            trainer = self._trainer = setup.build_trainer(self, y_sample, y_pred, strategy)
+            setup.check_targets(trainer, y_sample)
+        elif isinstance(batches, data_module.ArrayBatches):  # cheap: shapes only, no forward
+            setup.check_targets(trainer, setup.first_samples(batches)[1])
+        setup.check_label_range(trainer, batches)
         return batches, trainer
 
     # ------------------------------------------------------------------ fit
@@ -395,6 +334,9 @@ class Model(Layer):
             class_weight: ``{class: weight}`` turned into per-sample weights.
             sample_weight: per-sample weights of the loss and metrics.
             initial_epoch: the epoch to start from (resuming a run).
+            steps_per_epoch: run at most this many batches per epoch.
+            validation_steps: validate on at most this many batches.
+            validation_batch_size: the batch size of validation (``batch_size`` by default).
             validation_freq: validate every this many epochs.
             **kwargs: only the Keras 2 spelling ``nb_epoch`` (deprecated alias of ``epochs``).
 
@@ -411,15 +353,14 @@ class Model(Layer):
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments: {sorted(kwargs)}")
         self._require_compiled("fit")
-        _require_targets(x, y, "fit")
-        batch_size = 32 if batch_size is None else _positive_int("batch_size", batch_size)
-        epochs = _positive_int("epochs", epochs)
+        _require_targets(self, x, y, "fit")
+        batch_size = 32 if batch_size is None else _validation.positive_int("batch_size", batch_size)
+        epochs = _validation.positive_int("epochs", epochs)
         verbose = _verbose(verbose)
-        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
-            raise ValueError(f"`initial_epoch` must be a non-negative integer. Received: initial_epoch={initial_epoch!r}")
-        if steps_per_epoch is not None or validation_steps is not None:
-            raise NotImplementedError("steps_per_epoch/validation_steps are not supported yet; pass the data to use.")
-        validation_freq = _positive_int("validation_freq", validation_freq)
+        initial_epoch = _validation.non_negative_int("initial_epoch", initial_epoch)
+        steps_per_epoch = _optional_steps("steps_per_epoch", steps_per_epoch)
+        validation_steps = _optional_steps("validation_steps", validation_steps)
+        validation_freq = _validation.positive_int("validation_freq", validation_freq)
         if class_weight is not None:
             if sample_weight is not None:
                 raise ValueError("Pass either `class_weight` or `sample_weight`, not both.")
@@ -428,7 +369,7 @@ class Model(Layer):
         if validation_data is None and validation_split:
             (x, y, sample_weight), validation_data = data_module.split_validation(x, y, sample_weight, validation_split)
         if class_weight is not None:  # after the split: as in Keras, validation is not class-weighted
-            sample_weight = _class_weights_to_sample_weights(y, class_weight)
+            sample_weight = setup.class_weights_to_sample_weights(y, class_weight)
         strategy = _current_strategy()
         seed = torch.initial_seed() % (2**31)
         if hasattr(strategy, "shared_seed"):  # every process must shuffle with rank 0's permutation
@@ -437,30 +378,31 @@ class Model(Layer):
         val_batches = self._validation_batches(validation_data, validation_batch_size or batch_size, strategy)
 
         history = History()
-        user_callbacks = _as_callbacks(callbacks)
         progress = [ProgbarLogger(verbose)] if verbose and strategy.is_main else []
-        callback_list = CallbackList(user_callbacks + [history] + progress, model=self,
-                                     epochs=epochs, steps=len(train_batches), verbose=verbose)
+        steps = min(len(train_batches), steps_per_epoch) if steps_per_epoch else len(train_batches)
+        callback_list = CallbackList(_as_callbacks(callbacks) + [history] + progress, model=self,
+                                     epochs=epochs, steps=steps, verbose=verbose)
         self.history = history
         self.stop_training = False
         # Resuming: a callback (BackupAndRestore) may set ``_initial_epoch`` in on_train_begin; it
         # finds its peers (whose state it saves) in ``_fit_callbacks``. Both live for this fit only.
         self._initial_epoch = None
         self._fit_callbacks = callback_list.callbacks
-        callback_list.on_train_begin()
-        if self._initial_epoch is not None:
-            initial_epoch = self._initial_epoch
         logs: dict = {}
-        for epoch in range(initial_epoch, epochs):
-            callback_list.on_epoch_begin(epoch)
-            logs = trainer.run_epoch(train_batches, epoch, callback_list, training=True)
-            if val_batches is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._run_test(val_batches, trainer, callback_list)
-                logs.update({f"val_{key}": value for key, value in val_logs.items()})
-            callback_list.on_epoch_end(epoch, logs)
-            if strategy.agree(self.stop_training):
-                break
-        callback_list.on_train_end(logs)
+        with preserved_modes(self):
+            callback_list.on_train_begin({})
+            if self._initial_epoch is not None:
+                initial_epoch = self._initial_epoch
+            for epoch in range(initial_epoch, epochs):
+                callback_list.on_epoch_begin(epoch, {})
+                logs = trainer.run_epoch(train_batches, epoch, callback_list, training=True, steps=steps_per_epoch)
+                if val_batches is not None and (epoch + 1) % validation_freq == 0:
+                    val_logs = self._run_test(val_batches, trainer, callback_list, validation_steps)
+                    logs.update({f"val_{key}": value for key, value in val_logs.items()})
+                callback_list.on_epoch_end(epoch, logs)
+                if strategy.agree(self.stop_training):
+                    break
+            callback_list.on_train_end(logs)
         self._fit_callbacks = None
         return history
 
@@ -478,14 +420,14 @@ class Model(Layer):
         sw_val = validation_data[2] if len(validation_data) == 3 else None
         batches = data_module.adapt(x_val, y_val, sw_val, batch_size=batch_size, shuffle=False, device=self.device,
                                     rank=strategy.rank, world_size=strategy.world_size)
-        x_sample, y_sample = self._first_samples(batches)
-        self._check_targets(self._trainer, y_sample, self._probe(x_sample))
+        if isinstance(batches, data_module.ArrayBatches):  # no forward: the trainer knows the output shapes
+            setup.check_targets(self._trainer, setup.first_samples(batches)[1])
         return batches
 
-    def _run_test(self, batches, trainer: Trainer, callback_list: CallbackList | None) -> dict:
+    def _run_test(self, batches, trainer: Trainer, callback_list: CallbackList | None, steps=None) -> dict:
         if callback_list is not None:
-            callback_list.on_test_begin()
-        logs = trainer.run_epoch(batches, 0, callback_list, training=False)
+            callback_list.on_test_begin({})
+        logs = trainer.run_epoch(batches, 0, callback_list, training=False, steps=steps)
         if callback_list is not None:
             callback_list.on_test_end(logs)
         return logs
@@ -493,7 +435,10 @@ class Model(Layer):
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
-        """Loss (and metrics) on the given data.
+        """Loss (and metrics) on the given data, in inference mode.
+
+        Args:
+            steps: evaluate at most this many batches.
 
         Returns:
             The loss as a float when no metrics were compiled; else ``[loss, *metrics]`` in
@@ -502,20 +447,23 @@ class Model(Layer):
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword arguments: {sorted(kwargs)}")
         self._require_compiled("evaluate")
-        _require_targets(x, y, "evaluate")
-        batch_size = 32 if batch_size is None else _positive_int("batch_size", batch_size)
+        _require_targets(self, x, y, "evaluate")
+        batch_size = 32 if batch_size is None else _validation.positive_int("batch_size", batch_size)
         verbose = _verbose(verbose)
+        steps = _optional_steps("steps", steps)
         strategy = _current_strategy()
         batches, trainer = self._prepare(x, y, sample_weight, batch_size, False, strategy)
         callback_list = CallbackList(_as_callbacks(callbacks), model=self, steps=len(batches), verbose=verbose)
-        logs = self._run_test(batches, trainer, callback_list)
+        with preserved_modes(self):
+            logs = self._run_test(batches, trainer, callback_list, steps)
         if verbose and strategy.is_main:
             from easynn.training.progress import format_logs
 
             print(format_logs(logs), flush=True)
         if return_dict:
             return logs
-        values = [logs[name] for name in trainer.metric_names()]
+        names = [name for name in trainer.metric_names() if name in logs] or list(logs)
+        values = [logs[name] for name in names]
         return values[0] if len(values) == 1 else values
 
     @property
@@ -528,44 +476,54 @@ class Model(Layer):
 
         Runs in inference mode (dropout off, batch norm on moving statistics) without gradients;
         the result is on the CPU whatever the device.
+
+        Args:
+            steps: predict at most this many batches.
         """
-        batch_size = 32 if batch_size is None else _positive_int("batch_size", batch_size)
+        batch_size = 32 if batch_size is None else _validation.positive_int("batch_size", batch_size)
         _verbose(verbose)
+        steps = _optional_steps("steps", steps)
         device = self.device if self.compiled else _first_param_device(self)
-        strategy = _current_strategy() if self.compiled else SingleProcess()
+        strategy = _current_strategy() if self.compiled else SINGLE_PROCESS
         batches = data_module.adapt(x, None, None, batch_size=batch_size, shuffle=False, device=device,
                                     rank=strategy.rank, world_size=strategy.world_size)
         # Distributed: each process predicts its strided shard, then all gather (input order).
-        # Fewer samples than processes, or a Dataset (not sharded): every process predicts it all.
+        # Fewer samples than processes, a Dataset (not sharded) or steps: every process predicts it all.
         sharded = isinstance(batches, data_module.ArrayBatches) and batches.world_size > 1
-        if sharded and batches.num_samples < batches.world_size:
+        if sharded and (steps is not None or batches.num_samples < batches.world_size):
             batches = data_module.adapt(x, None, None, batch_size=batch_size, shuffle=False, device=device)
             sharded = False
         trainer = self._trainer or Trainer(self, None, [], [], [[]], ["output"], device,
                                            precision=getattr(self, "_precision", None), strategy=strategy)
         callback_list = CallbackList(_as_callbacks(callbacks), model=self, steps=len(batches))
-        callback_list.on_predict_begin()
-        outputs = trainer.predict(batches, callback_list)
-        if sharded:
-            outputs = strategy.gather_predictions(outputs, batches.num_samples)
-        callback_list.on_predict_end()
+        with preserved_modes(self):
+            callback_list.on_predict_begin({})
+            outputs = trainer.predict(batches, callback_list, steps=steps)
+            if sharded:
+                outputs = strategy.gather_predictions(outputs, batches.num_samples)
+            callback_list.on_predict_end({})
         if isinstance(outputs, list):
             return [o.numpy() for o in outputs]
+        if isinstance(outputs, dict):
+            return {k: o.numpy() for k, o in outputs.items()}
         return outputs.numpy()
 
     # ------------------------------------------------------------------ *_on_batch
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One gradient step on one batch; returns its loss (and metrics) like ``evaluate``."""
+        """One gradient step on one batch; returns its loss (and metrics) like ``evaluate``.
+
+        As in Keras 3, the metrics are reset first, so the values are this batch's.
+        """
         self._require_compiled("train_on_batch")
-        _require_targets(x, y, "train_on_batch")
+        _require_targets(self, x, y, "train_on_batch")
         if class_weight is not None:
-            sample_weight = _class_weights_to_sample_weights(y, class_weight)
+            sample_weight = setup.class_weights_to_sample_weights(y, class_weight)
         return self._on_batch(x, y, sample_weight, return_dict, training=True)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) of one batch, without a gradient step."""
         self._require_compiled("test_on_batch")
-        _require_targets(x, y, "test_on_batch")
+        _require_targets(self, x, y, "test_on_batch")
         return self._on_batch(x, y, sample_weight, return_dict, training=False)
 
     def predict_on_batch(self, x):
@@ -574,17 +532,13 @@ class Model(Layer):
         return self.predict(x, batch_size=max(n, 1), verbose=0)
 
     def _on_batch(self, x, y, sample_weight, return_dict, training):
-        strategy = SingleProcess()
-        batches, trainer = self._prepare(x, y, sample_weight, 2**31 - 1, False, strategy)
-        self.train(training)
-        trainer.reset_state()
-        with torch.enable_grad() if training else torch.no_grad():
-            for xb, yb, swb in batches.epoch(0):
-                (trainer.train_step if training else trainer.test_step)(xb, yb, swb)
-        logs = trainer.results()
+        batches, trainer = self._prepare(x, y, sample_weight, 2**31 - 1, False, SINGLE_PROCESS)
+        with preserved_modes(self):
+            logs = trainer.run_epoch(batches, 0, None, training=training)
         if return_dict:
             return logs
-        values = [logs[name] for name in trainer.metric_names()]
+        names = [name for name in trainer.metric_names() if name in logs] or list(logs)
+        values = [logs[name] for name in names]
         return values[0] if len(values) == 1 else values
 
     # ------------------------------------------------------------------ introspection
@@ -593,7 +547,15 @@ class Model(Layer):
         """Print a table of layers (name and type), output shapes and parameter counts."""
         from easynn.models.summary import print_summary
 
-        print_summary(self, line_length=line_length, print_fn=print_fn)
+        import inspect
+
+        options = {"line_length": line_length, "positions": positions, "print_fn": print_fn,
+                   "expand_nested": expand_nested, "show_trainable": show_trainable, "layer_range": layer_range}
+        accepted = inspect.signature(print_summary).parameters
+        unsupported = [name for name, value in options.items() if name not in accepted and value not in (None, False)]
+        if unsupported:
+            raise NotImplementedError(f"summary() does not support {', '.join(unsupported)} yet.")
+        print_summary(self, **{name: value for name, value in options.items() if name in accepted})
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or index."""

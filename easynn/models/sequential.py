@@ -158,17 +158,6 @@ class Sequential(Model):
     def final_activation(self) -> str | None:
         return self._stack[-1].final_activation() if self._stack else None
 
-    def call_logits(self, inputs):
-        """The stack's output before the last layer's softmax/sigmoid."""
-        layers = list(self._stack)
-        inputs = self._conform(inputs)
-        for layer in layers[:-1]:
-            inputs = layer(inputs)
-        last = layers[-1]
-        if not last.built:
-            last._build_on(inputs)
-        return last.call_logits(inputs)
-
     @property
     def input_shape(self):
         """Input shape with ``None`` batch axis, once known."""
