@@ -26,7 +26,7 @@ __all__ = ["atomic_write", "write_archive", "read_archive", "check_path", "is_zi
 MAX_JSON_BYTES = 64 * 2**20
 MAX_MEMBER_BYTES = 64 * 2**30
 MAX_TOTAL_BYTES = 128 * 2**30
-MAX_MEMBERS = 64
+MAX_MEMBERS = 4096
 
 PICKLE_HINT = (
     "easynn never unpickles files, because unpickling can run arbitrary code. If this file came "
@@ -132,8 +132,11 @@ def _unsafe_name(name: str) -> bool:
             or "\x00" in name)
 
 
-def read_archive(filepath, wanted: dict[str, int]) -> tuple[list[str], dict[str, bytes]]:
+def read_archive(filepath, wanted: dict[str, int], prefixes: dict[str, int] | None = None) -> tuple[list[str], dict[str, bytes]]:
     """Read the members named in ``wanted`` (name -> size cap) from a zip file.
+
+    Members whose names start with a key of ``prefixes`` (prefix -> size cap per member) are
+    read too (the assets of a model file).
 
     Returns:
         ``(all member names, {name: bytes} for the wanted members present)``.
@@ -167,6 +170,8 @@ def read_archive(filepath, wanted: dict[str, int]) -> tuple[list[str], dict[str,
         total = 0
         for info in infos:
             cap = wanted.get(info.filename)
+            if cap is None and prefixes and not info.filename.endswith("/"):
+                cap = next((c for p, c in prefixes.items() if info.filename.startswith(p)), None)
             if cap is None:
                 continue
             if info.file_size > cap:

@@ -8,6 +8,14 @@ Members of the zip (the file name and extension are the user's choice, e.g. ``mo
     ``model.safetensors``     the weights, by position (see ``weights.py``)
     ``optimizer.safetensors`` the optimizer's tensors (moments, step counts); its scalars and
                               param-group values are in ``config.json["optimizer_state"]``
+    ``own_variables.safetensors``  what layers with a ``save_own_variables`` hook stored
+                              (index in ``config.json["own_variables"]``), when any does
+    ``assets/<n>/...``        files written by layers' ``save_assets`` hooks (index in
+                              ``config.json["assets"]``), when any does
+
+The hooks (``hooks.py``) run at Keras's moments: on load, ``build_from_config`` right after
+``from_config``, then the weights, ``load_own_variables``, ``load_assets`` and last the compile
+state (``compile_from_config``) with the optimizer state.
 """
 
 from __future__ import annotations
@@ -21,35 +29,14 @@ import torch
 from safetensors.torch import load as _st_load
 from safetensors.torch import save as _st_save
 
-from easynn.saving import compile_state, files, registry, weights
+from easynn.saving import compile_state, files, hooks, registry, serialization, weights
 
 __all__ = ["save_model", "load_model", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "easynn.model"
 FORMAT_VERSION = "1.0"
 _CONFIG, _METADATA, _OPTIMIZER = "config.json", "metadata.json", "optimizer.safetensors"
-
-
-def _json_shape(shape: Any) -> Any:
-    if shape is None:
-        return None
-    if isinstance(shape, (list, tuple)) and shape and all(isinstance(s, (list, tuple)) for s in shape):
-        return [_json_shape(s) for s in shape]
-    return [None if s is None else int(s) for s in shape]
-
-
-def _build_config(model) -> dict | None:
-    shape = getattr(model, "_build_input_shape", None)
-    if shape is None:
-        return None
-    try:
-        shape = _json_shape(shape)
-    except (TypeError, ValueError):
-        return None
-    dtype = getattr(model, "_build_input_dtype", None)
-    dtype = [str(d).replace("torch.", "") for d in dtype] if isinstance(dtype, (list, tuple)) else (
-        None if dtype is None else str(dtype).replace("torch.", ""))
-    return {"input_shape": shape, "input_dtype": dtype}
+_OWN_VARIABLES = "own_variables.safetensors"
 
 
 def _metadata() -> dict:
@@ -99,11 +86,20 @@ def save_model(model, filepath, overwrite: bool = True, zipped: bool | None = No
     if not isinstance(model, Layer):
         raise TypeError(f"save_model() expects an easynn model. Received: {model!r}")
     files.check_path(filepath)
-    model_entry = registry.serialize_layer(model)
-    model_entry["build_config"] = _build_config(model)
+    # Everything is gathered (and every hook has run) before the file is touched.
+    model_entry = serialization.serialize_top_level(model)
+    compile_config = (hooks.compile_config_of(model, serialization._serialize)
+                      if getattr(model, "compiled", False) else None)
+    if compile_config is not None:
+        registry.check_json(compile_config, "The compile config")
     optimizer_state, optimizer_bytes = _optimizer_payload(model)
-    config = {"model": model_entry, "compile_config": compile_state.serialize_compile(model),
-              "optimizer_state": optimizer_state}
+    own_tensors, own_index = hooks.collect_own_variables(model)
+    asset_members, asset_index = hooks.collect_assets(model, files.MAX_TOTAL_BYTES)
+    config = {"model": model_entry, "compile_config": compile_config, "optimizer_state": optimizer_state}
+    if own_index:
+        config["own_variables"] = own_index
+    if asset_index:
+        config["assets"] = asset_index
     members = [
         (_METADATA, json.dumps(_metadata(), indent=2).encode(), True),
         (_CONFIG, json.dumps(config, indent=1).encode(), True),
@@ -111,6 +107,9 @@ def save_model(model, filepath, overwrite: bool = True, zipped: bool | None = No
     ]
     if optimizer_bytes is not None:
         members.append((_OPTIMIZER, optimizer_bytes, False))
+    if own_index:
+        members.append((_OWN_VARIABLES, _st_save(own_tensors, metadata={"format": "easynn.own_variables"}), False))
+    members += [(name, data, True) for name, data in asset_members]
     files.atomic_write(filepath, lambda handle: files.write_archive(handle, members), overwrite=overwrite)
 
 
@@ -136,8 +135,9 @@ def _read_model_file(path: str) -> tuple[dict, dict, dict]:
             hint = ""
         raise ValueError(f"'{path}' is not an easynn model file (not a zip archive; it may be truncated or corrupted).{hint}")
     wanted = {_CONFIG: files.MAX_JSON_BYTES, _METADATA: files.MAX_JSON_BYTES,
-              weights.WEIGHTS_MEMBER: files.MAX_MEMBER_BYTES, _OPTIMIZER: files.MAX_MEMBER_BYTES}
-    names, members = files.read_archive(path, wanted)
+              weights.WEIGHTS_MEMBER: files.MAX_MEMBER_BYTES, _OPTIMIZER: files.MAX_MEMBER_BYTES,
+              _OWN_VARIABLES: files.MAX_MEMBER_BYTES}
+    names, members = files.read_archive(path, wanted, prefixes={hooks.ASSETS_PREFIX: files.MAX_MEMBER_BYTES})
     if _CONFIG not in members and _METADATA not in members:
         raise ValueError(weights._not_easynn_zip(path, names))
     for required in (_METADATA, _CONFIG, weights.WEIGHTS_MEMBER):
@@ -155,44 +155,14 @@ def _read_model_file(path: str) -> tuple[dict, dict, dict]:
     return metadata, _json_member(members, _CONFIG, path), members
 
 
-def _rebuild(model, build_config: dict | None) -> None:
-    """Build an unbuilt model (subclassed, or a Sequential without Input) by one probe call."""
-    if model.built or not build_config or build_config.get("input_shape") is None:
-        return
-    shapes, dtypes = build_config["input_shape"], build_config.get("input_dtype")
-    several = bool(shapes) and isinstance(shapes[0], list)
-    shape_list = shapes if several else [shapes]
-    dtype_list = dtypes if isinstance(dtypes, list) else [dtypes] * len(shape_list)
-    probes = []
-    for shape, dtype in zip(shape_list, dtype_list):
-        torch_dtype = getattr(torch, str(dtype), None) if dtype else torch.get_default_dtype()
-        if not isinstance(torch_dtype, torch.dtype):
-            raise ValueError(f"Malformed build_config in the model config: unknown dtype {dtype!r}.")
-        size = tuple(2 if (i == 0 or s is None) else int(s) for i, s in enumerate(shape))
-        probes.append(torch.zeros(size, dtype=torch_dtype))
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(probes if several else probes[0])
-    finally:
-        model.train(was_training)
-        model._clear_losses()
-
-
 def _restore_compile(model, config: dict, members: dict, custom_objects: dict | None, path: str) -> None:
     compile_config = config.get("compile_config")
     if not compile_config:
         return
-    try:
-        kwargs = compile_state.deserialize_compile(compile_config, custom_objects)
-    except compile_state.CompileRestoreError as error:
-        warnings.warn(
-            f"The model in '{path}' was loaded without its compile state because {error}. "
-            "Call model.compile(...) before fit().", UserWarning, stacklevel=3,
-        )
+    if not hooks.compile_from(model, compile_config, custom_objects, f"'{path}'"):
         return
-    model.compile(**kwargs)
+    if getattr(model, "optimizer", None) is None:
+        return
     saved = config.get("optimizer_state")
     if not saved:
         return
@@ -227,21 +197,21 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         custom_objects: ``{"Name": class_or_function}`` for custom layers, losses and metrics.
         compile: restore the compile arguments and the optimizer state (so ``fit`` continues
             where it stopped); False returns an uncompiled model.
-        safe_mode: accepted for Keras compatibility; loading is always safe here.
+        safe_mode: True (the default) refuses a ``Lambda`` layer whose function is not a
+            registered object; False (or ``easynn.config.enable_unsafe_deserialization()``)
+            looks such a function up by name in the modules the program already imported.
+            Nothing from the file is ever imported, compiled or unpickled, in either mode.
 
     Returns:
         The model, built, with its weights (and compiled, when it was saved compiled).
 
     Raises:
         FileNotFoundError: if nothing is at ``filepath``.
-        ValueError: for corrupted, truncated or foreign files, unknown classes, or weights that
-            do not fit the architecture.
+        ValueError: for corrupted, truncated or foreign files, unknown classes, refused Lambda
+            layers, or weights that do not fit the architecture.
     """
-    if safe_mode is not True:
-        raise ValueError(
-            "easynn has no unsafe loading mode: model files never contain code. Remove `safe_mode=False`; "
-            "rebuild Lambda layers as registered Layer subclasses."
-        )
+    if not isinstance(safe_mode, bool):
+        raise TypeError(f"`safe_mode` must be True or False. Received: safe_mode={safe_mode!r}")
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"`custom_objects` must be a dict of name -> class. Received: {custom_objects!r}")
     path = weights._open_for_reading(filepath)
@@ -249,13 +219,27 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     entry = config.get("model")
     if not isinstance(entry, dict):
         raise ValueError(f"'{path}' is corrupted: config.json has no model entry.")
-    with registry.custom_object_scope(custom_objects):
-        model = registry.deserialize_layer(entry, custom_objects)
-        _rebuild(model, entry.get("build_config"))
+    if "build_config" in entry and entry["build_config"] is None:
+        del entry["build_config"]
+    own_tensors = None
+    if config.get("own_variables"):
+        if _OWN_VARIABLES not in members:
+            raise ValueError(f"'{path}' is incomplete or corrupted: the member {_OWN_VARIABLES} is missing.")
+        try:
+            own_tensors = _st_load(members[_OWN_VARIABLES])
+        except Exception as error:  # safetensors raises its own error type
+            raise ValueError(f"'{path}' is corrupted: {_OWN_VARIABLES} cannot be read ({error}).") from None
+    with registry.CustomObjectScope(custom_objects), \
+            registry.SafeModeScope(serialization._effective_safe_mode(safe_mode)):
+        model = serialization.deserialize_top_level(entry, custom_objects, compile=False)
         source = f"'{path}' (member {weights.WEIGHTS_MEMBER})"
         values, described = weights.bytes_to_tensors(members[weights.WEIGHTS_MEMBER], source)
         weights._ensure_built(model, described, source)
         weights.assign_weights(model, values, described, source)
+        if own_tensors is not None:
+            hooks.restore_own_variables(model, own_tensors, config["own_variables"], f"'{path}'")
+        assets = {name: data for name, data in members.items() if name.startswith(hooks.ASSETS_PREFIX)}
+        hooks.restore_assets(model, assets, config.get("assets") or {}, f"'{path}'")
         if compile:
             _restore_compile(model, config, members, custom_objects, path)
     return model

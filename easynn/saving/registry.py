@@ -1,18 +1,21 @@
-"""Which Python classes a model file may name, and how layers become JSON and back.
+"""Which Python objects a saved config may name, and the scopes that widen or narrow that set.
 
-A model file names classes by string. easynn turns a string back into a class **only** through
-this explicit registry, never by importing a module path read from the file:
+A model file (or a JSON config) names classes and functions by string. easynn turns a string
+back into an object **only** through the tables below, never by importing a module path read
+from the file:
 
-    * built-in classes: every ``Layer`` subclass defined inside the ``easynn`` package;
-    * classes and functions registered with ``@register_serializable(package="Custom")``;
+    * easynn's own classes: every ``Layer`` subclass defined inside the ``easynn`` package, and
+      classes easynn registers with ``register_builtin`` (the model classes);
+    * objects registered with ``@register_keras_serializable(package="Custom")``, kept in the
+      dict that ``get_custom_objects()`` returns;
     * ``custom_objects={"Name": obj}`` given to ``load_model`` (or a ``custom_object_scope``).
 
-The file can therefore choose *which* of these known classes to build and with which JSON
+The file can therefore choose *which* of these known objects to build and with which JSON
 arguments, but it can never bring code of its own.
 
 Example:
     >>> import easynn
-    >>> @register_serializable(package="Docs")
+    >>> @register_keras_serializable(package="Docs")
     ... class Twice(easynn.layers.Layer):
     ...     def call(self, inputs):
     ...         return inputs * 2
@@ -24,21 +27,27 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import inspect
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 __all__ = [
-    "register_serializable", "get_registered_name", "get_registered_object", "custom_object_scope",
-    "serialize_layer", "deserialize_layer", "builtin_classes", "check_json",
+    "register_keras_serializable", "register_serializable", "register_builtin", "get_custom_objects",
+    "get_registered_name", "get_registered_object", "custom_object_scope", "CustomObjectScope",
+    "SafeModeScope", "in_safe_mode", "builtin_classes", "check_json",
 ]
 
-# "Package>Name" -> object, and object -> "Package>Name".
+# "Package>Name" -> object (what get_custom_objects() returns), and object -> "Package>Name".
 _REGISTERED: dict[str, Any] = {}
 _NAMES: dict[Any, str] = {}
+# Classes easynn itself registers (Sequential, Functional, ...): kept apart from the custom
+# objects so that ``get_custom_objects().clear()`` (a common first line in Keras scripts) cannot
+# make easynn forget its own model classes.
+_BUILTINS: dict[str, type] = {}
 # custom_objects of the load in progress (and of custom_object_scope blocks).
 _SCOPE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("easynn_custom_objects", default=None)
+# safe_mode of the load in progress; None means "the global setting" (easynn.config).
+_SAFE_MODE: contextvars.ContextVar[bool | None] = contextvars.ContextVar("easynn_safe_mode", default=None)
 
 
 def _same_definition(a: Any, b: Any) -> bool:
@@ -47,23 +56,33 @@ def _same_definition(a: Any, b: Any) -> bool:
         getattr(b, "__module__", None), getattr(b, "__qualname__", None))
 
 
-def register_serializable(package: str = "Custom", name: str | None = None) -> Callable[[Any], Any]:
-    """Decorator: let saved models refer to a class (or function) as ``"package>name"``.
+def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Callable[[Any], Any]:
+    """Decorator: let saved models and configs refer to a class or function as ``"package>name"``.
 
     Args:
         package: a namespace for the name, so that two libraries' ``MyLayer`` do not clash.
-        name: the name inside the package; the class's ``__name__`` by default.
+        name: the name inside the package; the object's ``__name__`` by default.
 
     Returns:
         A decorator that registers its argument and returns it unchanged.
 
     Raises:
-        ValueError: if ``package`` contains ``">"``, or the name is already taken by a
-            different definition.
-        TypeError: if the decorated object is a class without ``get_config``.
+        ValueError: if ``package`` is empty or contains ``">"``, or if ``"package>name"`` is
+            already registered to a different definition.
+        TypeError: if the decorated object is a class without ``get_config``, or is neither a
+            class nor a function.
+
+    Example:
+        >>> @register_keras_serializable(package="Docs", name="square")
+        ... def my_square(x):
+        ...     return x * x
+        >>> get_registered_name(my_square), get_custom_objects()["Docs>square"] is my_square
+        ('Docs>square', True)
     """
     if not isinstance(package, str) or ">" in package or not package:
         raise ValueError(f"`package` must be a non-empty string without '>'. Received: package={package!r}")
+    if name is not None and (not isinstance(name, str) or not name or ">" in name):
+        raise ValueError(f"`name` must be a non-empty string without '>', or None. Received: name={name!r}")
 
     def decorator(obj: Any) -> Any:
         if inspect.isclass(obj) and not hasattr(obj, "get_config"):
@@ -78,7 +97,7 @@ def register_serializable(package: str = "Custom", name: str | None = None) -> C
         if previous is not None and previous is not obj and not _same_definition(previous, obj):
             raise ValueError(
                 f"The name '{key}' is already registered to {previous!r}. Pass another "
-                "`package` or `name` to register_serializable()."
+                "`package` or `name` to register_keras_serializable()."
             )
         _REGISTERED[key] = obj
         _NAMES[obj] = key
@@ -87,50 +106,150 @@ def register_serializable(package: str = "Custom", name: str | None = None) -> C
     return decorator
 
 
+# The name easynn used before the Keras one existed; both stay.
+register_serializable = register_keras_serializable
+
+
+def register_builtin(cls: type | None = None, *, name: str | None = None) -> Any:
+    """Register one of easynn's own classes (a model class) under its plain class name.
+
+    Use as ``register_builtin(Sequential)`` or as the decorator ``@register_builtin``. Such
+    classes are written to configs with ``registered_name: None``, like Keras's own classes,
+    and ``get_custom_objects().clear()`` does not remove them.
+
+    Raises:
+        TypeError: if ``cls`` is not a class with ``get_config``.
+        ValueError: if the name is taken by a different class.
+    """
+
+    def decorator(obj: type) -> type:
+        if not inspect.isclass(obj) or not hasattr(obj, "get_config"):
+            raise TypeError(f"register_builtin() expects a class with get_config(). Received: {obj!r}")
+        key = name or obj.__name__
+        previous = _BUILTINS.get(key)
+        if previous is not None and previous is not obj and not _same_definition(previous, obj):
+            raise ValueError(f"The built-in name '{key}' is already registered to {previous!r}.")
+        _BUILTINS[key] = obj
+        return obj
+
+    return decorator if cls is None else decorator(cls)
+
+
+def get_custom_objects() -> dict[str, Any]:
+    """The global dict of registered objects, ``{"package>name": obj}`` (mutable, as in Keras).
+
+    ``get_custom_objects().clear()`` forgets every registration; adding an entry by hand makes
+    that name resolvable when loading.
+
+    Example:
+        >>> "Docs>Twice" in get_custom_objects()
+        True
+    """
+    return _REGISTERED
+
+
 def get_registered_name(obj: Any) -> str:
-    """``"package>name"`` for a registered object, else its ``__name__``."""
+    """``"package>name"`` for a registered object, else its ``__name__``.
+
+    Example:
+        >>> get_registered_name(len)
+        'len'
+    """
     key = _NAMES.get(obj)
-    if key is not None:
+    if key is not None and _REGISTERED.get(key) is obj:  # still registered (not cleared)
         return key
     return getattr(obj, "__name__", type(obj).__name__)
 
 
-def get_registered_object(name: str, custom_objects: dict | None = None) -> Any:
-    """The object saved under ``name``: ``custom_objects`` first, then the registry; else None."""
-    for table in (custom_objects or {}, _SCOPE.get() or {}, _REGISTERED):
+def get_registered_object(name: str, custom_objects: dict | None = None, module_objects: dict | None = None) -> Any:
+    """The object known under ``name``, or None.
+
+    Looked up in ``custom_objects``, then the active ``custom_object_scope`` blocks, then the
+    registered objects, then ``module_objects``.
+    """
+    for table in (custom_objects or {}, _SCOPE.get() or {}, _REGISTERED, module_objects or {}):
         if name in table:
             return table[name]
     return None
 
 
-@contextlib.contextmanager
-def custom_object_scope(custom_objects: dict | None) -> Iterator[None]:
-    """Within the block, ``deserialize_layer`` (and ``load_model``) also find ``custom_objects``.
+class CustomObjectScope:
+    """Within the ``with`` block, loading and deserialization also find ``custom_objects``.
+
+    ``custom_object_scope`` is the same class, as in Keras.
+
+    Args:
+        custom_objects: ``{"Name": class_or_function}``; several dicts may be given.
+
+    Raises:
+        TypeError: if an argument is not a dict (or None).
 
     Example:
-        >>> with custom_object_scope({"Twice": object}):
-        ...     get_registered_object("Twice") is object
+        >>> with custom_object_scope({"Thing": object}):
+        ...     get_registered_object("Thing") is object
+        True
+        >>> get_registered_object("Thing") is None
         True
     """
-    if custom_objects is not None and not isinstance(custom_objects, dict):
-        raise TypeError(f"`custom_objects` must be a dict of name -> class. Received: {custom_objects!r}")
-    token = _SCOPE.set({**(_SCOPE.get() or {}), **(custom_objects or {})})
-    try:
-        yield
-    finally:
-        _SCOPE.reset(token)
+
+    def __init__(self, *custom_objects: dict | None) -> None:
+        merged: dict[str, Any] = {}
+        for table in custom_objects:
+            if table is None:
+                continue
+            if not isinstance(table, dict):
+                raise TypeError(f"`custom_objects` must be a dict of name -> object. Received: {table!r}")
+            merged.update(table)
+        self.custom_objects = merged
+        self._tokens: list[contextvars.Token] = []
+
+    def __enter__(self) -> "CustomObjectScope":
+        self._tokens.append(_SCOPE.set({**(_SCOPE.get() or {}), **self.custom_objects}))
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _SCOPE.reset(self._tokens.pop())
+
+
+custom_object_scope = CustomObjectScope
+
+
+class SafeModeScope:
+    """Within the block, ``safe_mode`` is ``True``/``False`` (None: the global setting)."""
+
+    def __init__(self, safe_mode: bool | None = True) -> None:
+        if safe_mode is not None and not isinstance(safe_mode, bool):
+            raise TypeError(f"`safe_mode` must be True, False or None. Received: safe_mode={safe_mode!r}")
+        self.safe_mode = safe_mode
+        self._tokens: list[contextvars.Token] = []
+
+    def __enter__(self) -> "SafeModeScope":
+        current = _SAFE_MODE.get()
+        self._tokens.append(_SAFE_MODE.set(current if self.safe_mode is None else self.safe_mode))
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _SAFE_MODE.reset(self._tokens.pop())
+
+
+def in_safe_mode() -> bool:
+    """True unless a ``load_model(safe_mode=False)`` is running or unsafe mode was enabled globally."""
+    value = _SAFE_MODE.get()
+    if value is not None:
+        return value
+    from easynn import config
+
+    return not config.unsafe_deserialization_enabled()
 
 
 def builtin_classes() -> dict[str, type]:
-    """Every ``Layer`` subclass defined inside the easynn package, by class name."""
+    """easynn's own classes by name: registered built-ins and every easynn ``Layer`` subclass.
+
+    Only classes already defined are found; ``import easynn`` defines all of them.
+    """
     import easynn.layers  # noqa: F401  (defines the layer classes)
-    import easynn.models  # noqa: F401
     from easynn.layers.base import Layer
 
-    try:  # the functional API, when it is there
-        import easynn.models.functional  # noqa: F401
-    except ImportError:  # pragma: no cover - while the module is being written
-        pass
     found: dict[str, type] = {"Layer": Layer}
     stack = [Layer]
     while stack:
@@ -140,6 +259,7 @@ def builtin_classes() -> dict[str, type]:
             module = getattr(sub, "__module__", "")
             if (module == "easynn" or module.startswith("easynn.")) and not sub.__name__.startswith("_"):
                 found.setdefault(sub.__name__, sub)
+    found.update(_BUILTINS)
     # Names exported by easynn.layers (aliases such as Convolution2D) win over discovery order.
     for export in getattr(easynn.layers, "__all__", []):
         obj = getattr(easynn.layers, export, None)
@@ -164,72 +284,6 @@ def check_json(value: Any, where: str) -> None:
         return
     raise TypeError(
         f"{where} is {value!r} (type {type(value).__name__}), which cannot be written to JSON. "
-        "get_config() must return plain values (numbers, strings, lists, dicts); serialize nested "
-        "layers with easynn.saving.serialize_layer()."
+        "get_config() must return plain values (numbers, strings, lists, dicts) or objects that "
+        "easynn.saving.serialize_keras_object() can describe (layers, registered objects)."
     )
-
-
-def serialize_layer(layer: Any) -> dict:
-    """``{"class_name", "registered_name", "config"}`` for a layer; the config is checked to be JSON.
-
-    Raises:
-        TypeError: if the layer's config holds something JSON cannot store.
-        NotImplementedError: from ``get_config`` when the layer cannot describe itself.
-    """
-    config = layer.get_config()
-    if not isinstance(config, dict):
-        raise TypeError(f"{type(layer).__name__}.get_config() must return a dict. Received: {config!r}")
-    check_json(config, f"The config of layer '{getattr(layer, 'name', '?')}' ({type(layer).__name__})")
-    registered = _NAMES.get(type(layer))
-    return {"class_name": type(layer).__name__, "registered_name": registered, "config": config}
-
-
-def _resolve_class(spec: dict, custom_objects: dict | None) -> type:
-    class_name = spec.get("class_name")
-    registered = spec.get("registered_name")
-    if not isinstance(class_name, str):
-        raise ValueError(f"A layer entry in the model config has no valid 'class_name': {str(spec)[:200]}")
-    for key in (registered, class_name):
-        if isinstance(key, str):
-            found = get_registered_object(key, custom_objects)
-            if found is not None:
-                return found
-    # A registered class saved under "pkg>Name" may be passed as custom_objects={"Name": cls}.
-    found = builtin_classes().get(class_name)
-    if found is not None and not registered:
-        return found
-    known = ", ".join(sorted(builtin_classes()))
-    shown = f"'{class_name}'" + (f" (registered as '{registered}')" if registered else "")
-    raise ValueError(
-        f"Unknown layer class {shown}. easynn builds only classes it knows: decorate the class with "
-        f"@easynn.saving.register_serializable() in the code that loads the model, or pass "
-        f"custom_objects={{'{class_name}': {class_name}}} to load_model(). Built-in classes: {known}."
-    )
-
-
-def deserialize_layer(spec: dict, custom_objects: dict | None = None) -> Any:
-    """Make a new layer from ``serialize_layer``'s output, resolving the class by name only.
-
-    Raises:
-        ValueError: for an unknown class name or a malformed entry.
-        TypeError: if the class is not an easynn layer.
-    """
-    if not isinstance(spec, dict) or not isinstance(spec.get("config", {}), dict):
-        raise ValueError(f"Malformed layer entry in the model config: {str(spec)[:200]}")
-    from easynn.layers.base import Layer
-
-    cls = _resolve_class(spec, custom_objects)
-    if not (inspect.isclass(cls) and issubclass(cls, Layer)):
-        raise TypeError(f"'{spec.get('class_name')}' resolved to {cls!r}, which is not an easynn Layer class.")
-    config = dict(spec.get("config", {}))
-    with custom_object_scope(custom_objects):
-        if "custom_objects" in inspect.signature(cls.from_config).parameters:
-            return cls.from_config(config, custom_objects=custom_objects)
-        try:
-            return cls.from_config(config)
-        except TypeError as error:
-            raise TypeError(
-                f"Could not rebuild layer class {cls.__name__} from its config {config}: {error}. "
-                f"If {cls.__name__}.__init__ takes arguments that get_config() does not return, "
-                "implement get_config() (and from_config()) for it."
-            ) from error

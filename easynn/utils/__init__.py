@@ -1,8 +1,20 @@
 """Utilities: label encoding and reproducibility."""
 
+from easynn.saving.registry import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
+from easynn.saving.serialization import deserialize_keras_object, serialize_keras_object
 from easynn.utils.graph import trace_graph
 from easynn.utils.numerics import to_categorical
 from easynn.utils.seeding import set_random_seed
 from easynn.utils.sequence import pad_sequences
 
-__all__ = ["to_categorical", "set_random_seed", "trace_graph", "pad_sequences"]
+__all__ = ["to_categorical", "set_random_seed", "trace_graph", "pad_sequences",
+           # Keras also exposes its serialization API as keras.utils.*
+           "register_keras_serializable", "get_custom_objects", "custom_object_scope", "CustomObjectScope",
+           "get_registered_name", "get_registered_object", "serialize_keras_object", "deserialize_keras_object"]
