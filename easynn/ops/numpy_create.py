@@ -15,9 +15,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 
-from easynn.ops._convert import Tensor, _floatx_dtype, _python_dtype, convert_to_tensor, tensor, to_torch_dtype
+from easynn.ops._convert import (
+    Tensor, _flatten, _floatx_dtype, _python_dtype, convert_to_tensor, result_type, tensor, to_torch_dtype,
+)
 from easynn.ops._dispatch import op
 
 __all__ = [
@@ -46,13 +49,18 @@ def _dtype_or_floatx(dtype: Any) -> torch.dtype:
 
 
 def _value_dtype(*values: Any) -> torch.dtype:
-    """Keras's inferred dtype of Python/NumPy/tensor numbers (ints -> int32, floats -> floatx)."""
+    """Keras's inferred dtype of numbers/arrays/tensors together (Python ints -> int32, floats -> floatx)."""
     items = [v for v in values if v is not None]
-    tensors = [v for v in items if isinstance(v, Tensor)]
-    others = [v for v in items if not isinstance(v, Tensor)]
-    dtype = _python_dtype(others) if others else None
-    for t in tensors:
-        dtype = t.dtype if dtype is None else torch.promote_types(dtype, t.dtype)
+    strong = [v for v in items if isinstance(v, (Tensor, np.ndarray, np.generic))]
+    weak = [v for v in items if not isinstance(v, (Tensor, np.ndarray, np.generic))]
+    dtype = None
+    for v in strong:
+        v_dtype = v.dtype if isinstance(v, Tensor) else to_torch_dtype(v.dtype)
+        dtype = v_dtype if dtype is None else torch.promote_types(dtype, v_dtype)
+    if weak:
+        flat = _flatten(weak, [])
+        weak_dtype = _python_dtype(flat)
+        dtype = weak_dtype if dtype is None else to_torch_dtype(result_type(dtype, *{type(v) for v in flat}))
     return dtype
 
 

@@ -29,20 +29,22 @@ __all__ = [
 ]
 
 
-def _compare(torch_fn: Callable, name: str, x1: Any, x2: Any) -> Tensor:
+def _compare(torch_fn: Callable, name: str, x1: Any, x2: Any, scalars: bool = True) -> Tensor:
     if not isinstance(x1, Tensor):
         x1 = like(x1, x2) if isinstance(x2, Tensor) else tensor(x1)
     if not isinstance(x2, Tensor):
-        x2 = x2 if type(x2) in (int, float, bool) else like(x2, x1)
+        x2 = x2 if scalars and type(x2) in (int, float, bool) else like(x2, x1)
     try:
         return torch_fn(x1, x2)
     except (RuntimeError, TypeError) as error:
         raise fail(name, error, x1=x1, x2=x2) from None
 
 
-def _binary_op(name: str, torch_fn: Callable, summary: str) -> Callable:
+def _binary_op(name: str, torch_fn: Callable, summary: str, scalars: bool = True) -> Callable:
+    """A public op ``name(x1, x2)``; ``scalars``: the torch function takes a Python number as ``x2``."""
+
     def fn(x1: Any, x2: Any) -> Tensor:
-        return _compare(torch_fn, name, x1, x2)
+        return _compare(torch_fn, name, x1, x2, scalars)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = summary
@@ -56,9 +58,12 @@ greater = _binary_op("greater", torch.gt, "``x1 > x2``, element-wise (bool resul
 greater_equal = _binary_op("greater_equal", torch.ge, "``x1 >= x2``, element-wise (bool result).")
 less = _binary_op("less", torch.lt, "``x1 < x2``, element-wise (bool result).")
 less_equal = _binary_op("less_equal", torch.le, "``x1 <= x2``, element-wise (bool result).")
-logical_and = _binary_op("logical_and", torch.logical_and, "Truth of ``x1 and x2``, element-wise.")
-logical_or = _binary_op("logical_or", torch.logical_or, "Truth of ``x1 or x2``, element-wise.")
-logical_xor = _binary_op("logical_xor", torch.logical_xor, "Truth of ``x1 xor x2``, element-wise.")
+logical_and = _binary_op("logical_and", torch.logical_and, "Truth of ``x1 and x2``, element-wise.",
+                          scalars=False)
+logical_or = _binary_op("logical_or", torch.logical_or, "Truth of ``x1 or x2``, element-wise.",
+                          scalars=False)
+logical_xor = _binary_op("logical_xor", torch.logical_xor, "Truth of ``x1 xor x2``, element-wise.",
+                          scalars=False)
 
 
 def _bitwise(name: str, torch_fn: Callable, summary: str) -> Callable:

@@ -73,12 +73,12 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) ->
     out_dtype = to_torch_dtype(dtype) or _sum_dtype(x)
     axis = _axes("prod", axis, x.ndim)
     if axis is None:
-        out = torch.prod(x, dtype=out_dtype)
+        out = torch.prod(x.to(out_dtype)).to(out_dtype)  # torch.prod widens integers to int64
         return out.reshape((1,) * x.ndim) if keepdims else out
     x = x.to(out_dtype)
     for a in sorted((a % x.ndim for a in (axis if isinstance(axis, tuple) else (axis,))), reverse=True):
         x = torch.prod(x, dim=a, keepdim=keepdims)
-    return x
+    return x.to(out_dtype)
 
 
 def _float_compute(x: Tensor) -> tuple[Tensor, torch.dtype]:
@@ -136,7 +136,7 @@ def _extreme(name: str, torch_fn: Any, x: Any, axis: Any, keepdims: bool, initia
         return torch.full(shape, initial, dtype=x.dtype, device=x.device)
     try:
         out = torch_fn(x, dim=dim, keepdim=keepdims)
-    except RuntimeError as error:
+    except (RuntimeError, IndexError) as error:
         raise ValueError(f"{name}(): cannot reduce an empty axis without `initial` (NumPy raises too). "
                          f"Received: x.shape={tuple(x.shape)}, axis={axis!r}. (torch: {error})") from None
     if initial is not None:
