@@ -155,13 +155,13 @@ def test_multi_output_shared_and_dict_losses():
 def test_summary_shows_connections():
     lines = []
     model = _two_branch()
-    model.summary(print_fn=lines.append)
+    model.summary(print_fn=lines.append, line_length=140)  # wide enough for one line per row
     text = "\n".join(lines)
     assert "Connected to" in text
-    row = next(line for line in lines if line.startswith("merge "))
+    row = next(line for line in lines if line.startswith("│ merge "))
     assert "branch_a[0][0], branch_b[0][0]" in row and "(None, 5)" in row
-    assert "features[0][0]" in next(line for line in lines if line.startswith("branch_b "))
-    assert "(None, 4)" in next(line for line in lines if line.startswith("features "))
+    assert "features[0][0]" in next(line for line in lines if line.startswith("│ branch_b "))
+    assert "(None, 4)" in next(line for line in lines if line.startswith("│ features "))
 
 
 def test_config_round_trip_rebuilds_the_same_function():
