@@ -61,7 +61,14 @@ def saturate_cast(x: Any, dtype: Any) -> Tensor:
         info = torch.iinfo(target)
     low, high = info.min, info.max
     if x.is_floating_point():
-        low, high = builtins.max(float(low), float(torch.finfo(x.dtype).min)), builtins.min(float(high), float(torch.finfo(x.dtype).max))
+        # The bounds as x's float type, rounded inward: float32(2**31 - 1) is 2**31, which overflows int32.
+        bounds = []
+        for bound in (low, high):
+            value = torch.tensor(float(bound), dtype=x.dtype).clamp(torch.finfo(x.dtype).min, torch.finfo(x.dtype).max)
+            if abs(float(value)) > abs(float(bound)):
+                value = torch.nextafter(value, torch.zeros_like(value))
+            bounds.append(value.item())
+        low, high = bounds
     return x.clamp(low, high).to(target)
 
 
