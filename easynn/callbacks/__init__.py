@@ -15,12 +15,13 @@ from easynn.callbacks.monitors import (
     VanishingGradientWarning,
 )
 from easynn.callbacks.schedules import LearningRateScheduler, ReduceLROnPlateau
+from easynn.callbacks.tensorboard import TensorBoard
 from easynn.training.progress import ProgbarLogger
 
 __all__ = [
     "Callback", "CallbackList", "History", "ProgbarLogger",
     "BackupAndRestore", "CSVLogger", "EarlyStopping", "LambdaCallback", "LearningRateScheduler",
-    "ModelCheckpoint", "ReduceLROnPlateau", "TerminateOnNaN",
+    "ModelCheckpoint", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
 ]
 __all__ += [
     "ActivationMonitor", "BiasShiftWarning", "DeadReLUWarning", "DiagnosticWarning", "ExplodingGradientWarning",
