@@ -18,6 +18,7 @@ from easynn import losses as losses_module
 from easynn import metrics as metrics_module
 from easynn.training import data as data_module
 from easynn.training.loop import Trainer
+from easynn.training.modes import preserved_modes
 
 __all__ = ["probe", "first_samples", "build_trainer", "check_targets", "check_label_range",
            "class_weights_to_sample_weights", "per_output"]
@@ -32,13 +33,9 @@ def probe(model, x, device) -> Any:
     """Run the model on the first two samples of ``x`` (building it on first use) in inference
     mode without gradients; returns the outputs."""
     x_probe = data_module.tree_map(lambda t: t[:2].to(device), x)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            return model(x_probe)
-    finally:
-        model.train(was_training)
+    with preserved_modes(model), torch.no_grad():
+        model.eval()
+        return model(x_probe)
 
 
 def first_samples(batches):
