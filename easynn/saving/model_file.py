@@ -14,8 +14,8 @@ Members of the zip (the file name and extension are the user's choice, e.g. ``mo
                               ``config.json["assets"]``), when any does
 
 The hooks (``hooks.py``) run at Keras's moments: on load, ``build_from_config`` right after
-``from_config``, then the weights, ``load_own_variables``, ``load_assets`` and last the compile
-state (``compile_from_config``) with the optimizer state.
+``from_config``, then ``compile_from_config``, then the weights, ``load_own_variables`` and
+``load_assets``, and last the optimizer's state.
 """
 
 from __future__ import annotations
@@ -155,12 +155,15 @@ def _read_model_file(path: str) -> tuple[dict, dict, dict]:
     return metadata, _json_member(members, _CONFIG, path), members
 
 
-def _restore_compile(model, config: dict, members: dict, custom_objects: dict | None, path: str) -> None:
+def _restore_compile(model, config: dict, custom_objects: dict | None, path: str) -> bool:
+    """Keras's moment for ``compile_from_config``: after the build, before the variables."""
     compile_config = config.get("compile_config")
     if not compile_config:
-        return
-    if not hooks.compile_from(model, compile_config, custom_objects, f"'{path}'"):
-        return
+        return False
+    return hooks.compile_from(model, compile_config, custom_objects, f"'{path}'")
+
+
+def _restore_optimizer_state(model, config: dict, members: dict, path: str) -> None:
     if getattr(model, "optimizer", None) is None:
         return
     saved = config.get("optimizer_state")
@@ -232,6 +235,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     with registry.CustomObjectScope(custom_objects), \
             registry.SafeModeScope(serialization._effective_safe_mode(safe_mode)):
         model = serialization.deserialize_top_level(entry, custom_objects, compile=False)
+        compiled = compile and _restore_compile(model, config, custom_objects, path)
         source = f"'{path}' (member {weights.WEIGHTS_MEMBER})"
         values, described = weights.bytes_to_tensors(members[weights.WEIGHTS_MEMBER], source)
         weights._ensure_built(model, described, source)
@@ -240,6 +244,6 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
             hooks.restore_own_variables(model, own_tensors, config["own_variables"], f"'{path}'")
         assets = {name: data for name, data in members.items() if name.startswith(hooks.ASSETS_PREFIX)}
         hooks.restore_assets(model, assets, config.get("assets") or {}, f"'{path}'")
-        if compile:
-            _restore_compile(model, config, members, custom_objects, path)
+        if compiled:
+            _restore_optimizer_state(model, config, members, path)
     return model
