@@ -132,6 +132,14 @@ def _positive_int(name: str, value: Any) -> int:
     return int(value)
 
 
+def _all_on(device: torch.device, *values) -> bool:
+    """Whether every tensor in ``values`` already lives on ``device`` (``cuda`` means ``cuda:current``)."""
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    leaves = [t for v in values for t in _leaves(v)]
+    return bool(leaves) and all(t.device == device for t in leaves)
+
+
 def _gather_pinned(tensor: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """``tensor[index]`` written into a fresh pinned host buffer (its lifetime across the
     asynchronous copy is tracked by PyTorch's pinned-memory allocator)."""
@@ -160,7 +168,9 @@ class ArrayBatches:
         self.rank, self.world_size, self.seed = rank, world_size, seed
         self.num_samples = _check_lengths(x, y, sample_weight)
         # Data go to the device once; if they might not fit (CUDA, large), stay pinned on the host.
-        self.on_device = self.device.type == "cpu" or self._fits_on_device(x, y, sample_weight)
+        # Data already on the device stay where they are (never copied back to the host).
+        self.on_device = (self.device.type == "cpu" or _all_on(self.device, x, y, sample_weight)
+                          or self._fits_on_device(x, y, sample_weight))
         target = self.device if self.on_device else None
 
         def place(t: torch.Tensor) -> torch.Tensor:
@@ -200,10 +210,12 @@ class ArrayBatches:
             generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
             if self.world_size == 1:
                 index_device = self.device if self.on_device else torch.device("cpu")
-                # A device-side permutation avoids a host-to-device copy of the indices.
+                # Drawn on the host (the same order whatever the device), copied once per epoch.
+                perm = torch.randperm(self.num_samples, generator=generator)
                 if index_device.type == "cpu":
-                    return torch.randperm(self.num_samples, generator=generator)
-                return torch.randperm(self.num_samples, generator=generator).to(index_device)
+                    return perm
+                # Staged through pinned memory: the copy does not make the host wait for the GPU.
+                return perm.pin_memory().to(index_device, non_blocking=True)
             perm = torch.randperm(self.num_samples, generator=generator)
         else:
             perm = torch.arange(self.num_samples)
