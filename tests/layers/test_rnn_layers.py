@@ -193,3 +193,14 @@ def test_save_and_load_round_trip(tmp_path):
     loaded = easynn.saving.load_model(path)
     torch.testing.assert_close(loaded(x), y)
     assert loaded.layers[-1].recurrent_dropout == 0.2
+
+
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+def test_cpu_autocast_runs_in_the_weights_dtype(cls):
+    layer = cls(3, return_sequences=True)
+    x = torch.randn(2, 5, 4)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 0, 1, 1]]).bool()
+    want = layer(x, mask=mask)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = layer(x, mask=mask)
+    torch.testing.assert_close(got, want)

@@ -257,6 +257,15 @@ class _FusedRNN(RecurrentBase):
                 f"Layer '{self.name}' expects inputs of shape (batch, timesteps, {self.input_dim}), "
                 f"but received shape {tuple(x.shape)}."
             )
+        if x.device.type == "cpu" and torch.is_autocast_enabled("cpu"):
+            # oneDNN's low-precision RNN kernels reject torch's weight layout: run the recurrence
+            # in the weights' dtype (what mixed precision keeps for variables) on CPU.
+            dtype = self.kernel.dtype
+            with torch.autocast("cpu", enabled=False):
+                return self._run_in(x.to(dtype), [s.to(dtype) for s in states], mask, training)
+        return self._run_in(x, states, mask, training)
+
+    def _run_in(self, x, states, mask, training):
         dp, rec_dp = self._masks(x, training)
         if dp is not None:
             x = x * dp[:, None, :]
