@@ -204,8 +204,8 @@ def test_legacy_lr_and_decay_and_unknown_kwargs():
     assert opt.learning_rate == 0.001
     with pytest.raises(ValueError, match=r"Argument\(s\) not recognized: \{'momentumm': 0.9\}"):
         optimizers.SGD(momentumm=0.9)
-    with pytest.raises(ValueError, match="not supported by easynn"):
-        optimizers.Adam(use_ema=True)
+    with pytest.raises(ValueError, match="ema_momentum"):
+        optimizers.Adam(use_ema=True, ema_momentum=1.5)
     with pytest.raises(ValueError, match="`momentum` must be a float between"):
         optimizers.SGD(momentum=1.5)
     with warnings.catch_warnings():
