@@ -7,11 +7,14 @@ call's arguments (positional and keyword, and one level into lists/tuples, e.g. 
 ``handler(op_name, fn, args, kwargs)`` (``fn`` is the undecorated eager function), and the handler's
 result is returned. Otherwise ``fn(*args, **kwargs)`` runs.
 
-Design and cost (measured with ``benchmarks/ops.py``): the wrapper is one extra Python frame.
-With nothing registered it does one truth test of a module global and calls ``fn``: about
-0.1 us, against 3-10 us for a torch elementwise op on a 128x128 tensor. With a type registered it
-also runs one ``isinstance`` per argument (a tuple of classes, so subclasses match); a plain tensor
-argument is skipped by an identity test of its type first.
+Design and cost (measured with ``benchmarks/ops.py``): the :func:`op` wrapper is one extra Python
+frame. With nothing registered it does one truth test of a module global and calls ``fn``; with a
+type registered it also runs one ``isinstance`` per argument (a tuple of classes, so subclasses
+match), skipping exact ``torch.Tensor`` arguments by an identity test of their type. That frame
+costs about as much as the op's own argument handling (~0.1-0.2 us on an idle core), so the
+hottest binary ops use :func:`binary_op` instead: the public function itself checks that both
+operands are exact ``torch.Tensor`` objects (a symbolic tensor never is) and calls torch directly,
+one frame in all; every other call, and any torch error, takes the ``op``-wrapped full path.
 
 Example:
     >>> from easynn.ops._dispatch import op, register_symbolic_type, unregister_symbolic_type
@@ -33,7 +36,7 @@ from typing import Any, Callable
 
 import torch
 
-__all__ = ["op", "register_symbolic_type", "unregister_symbolic_type", "symbolic_types"]
+__all__ = ["op", "binary_op", "register_symbolic_type", "unregister_symbolic_type", "symbolic_types"]
 
 Handler = Callable[[str, Callable, tuple, dict], Any]
 
@@ -113,3 +116,41 @@ def op(fn: Callable) -> Callable:
     # doctest collects a function only when its globals are the module's: keep the module's.
     wrapper.__module__ = fn.__module__
     return wrapper
+
+
+def binary_op(torch_fn: Callable, same_float_dtype: bool = False) -> Callable[[Callable], Callable]:
+    """Decorator for a hot binary op ``fn(x1, x2)`` whose plain-tensor case is ``torch_fn(x1, x2)``.
+
+    Two exact ``torch.Tensor`` operands (same floating dtype too when ``same_float_dtype``; else
+    ``x2`` may also be a Python float) call ``torch_fn`` directly; anything else, and a torch error, goes to ``op(fn)`` (conversion,
+    promotion, Keras-style errors, symbolic dispatch).
+    """
+
+    def decorate(fn: Callable) -> Callable:
+        full = op(fn)
+        tensor_type = _TENSOR
+
+        if same_float_dtype:
+            def public(x1, x2):
+                if type(x1) is tensor_type and type(x2) is tensor_type and x1.dtype == x2.dtype \
+                        and x1.is_floating_point():
+                    try:
+                        return torch_fn(x1, x2)
+                    except RuntimeError:
+                        pass
+                return full(x1, x2)
+        else:
+            def public(x1, x2):
+                # a Python float is a weak scalar to torch as to Keras: tensor <op> float is plain torch too
+                if type(x1) is tensor_type and (type(x2) is tensor_type or type(x2) is float):
+                    try:
+                        return torch_fn(x1, x2)
+                    except RuntimeError:
+                        pass
+                return full(x1, x2)
+
+        functools.update_wrapper(public, fn)
+        public.__easynn_op__ = True
+        return public
+
+    return decorate

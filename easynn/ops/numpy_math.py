@@ -22,7 +22,7 @@ from typing import Any, Callable
 import torch
 
 from easynn.ops._convert import Tensor, _floatx_dtype, fail, is_int, like, pair, scalar_or_tensor, tensor
-from easynn.ops._dispatch import op
+from easynn.ops._dispatch import binary_op, op
 
 __all__ = [
     "abs", "absolute", "add", "angle", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
@@ -58,7 +58,7 @@ def _binary_float(torch_fn: Callable, name: str, x1: Any, x2: Any) -> Tensor:
         raise fail(name, error, x1=x1, x2=x2) from None
 
 
-@op
+@binary_op(torch.add)
 def add(x1: Any, x2: Any) -> Tensor:
     """``x1 + x2``, element-wise with broadcasting.
 
@@ -70,7 +70,7 @@ def add(x1: Any, x2: Any) -> Tensor:
     return _binary(torch.add, "add", x1, x2)
 
 
-@op
+@binary_op(torch.subtract)
 def subtract(x1: Any, x2: Any) -> Tensor:
     """``x1 - x2``, element-wise (bool operands are computed as the other operand's dtype)."""
     x1, x2 = pair(x1, x2)
@@ -81,13 +81,13 @@ def subtract(x1: Any, x2: Any) -> Tensor:
     return _binary(torch.subtract, "subtract", x1, x2)
 
 
-@op
+@binary_op(torch.multiply)
 def multiply(x1: Any, x2: Any) -> Tensor:
     """``x1 * x2``, element-wise."""
     return _binary(torch.multiply, "multiply", x1, x2)
 
 
-@op
+@binary_op(torch.true_divide)
 def divide(x1: Any, x2: Any) -> Tensor:
     """True division ``x1 / x2``; integer inputs give floats.
 

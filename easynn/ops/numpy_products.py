@@ -21,7 +21,7 @@ from typing import Any, Callable
 import torch
 
 from easynn.ops._convert import Tensor, fail, is_int, pair, seq, tensor
-from easynn.ops._dispatch import op
+from easynn.ops._dispatch import binary_op, op
 
 __all__ = ["correlate", "cross", "dot", "einsum", "inner", "kron", "matmul", "outer", "slogdet", "tensordot",
            "trace", "trapezoid", "vander", "vdot", "vectorize", "corrcoef"]
@@ -49,7 +49,7 @@ def _contract(name: str, torch_fn: Callable, x1: Any, x2: Any, *extra: Any) -> T
     return out if out.dtype == out_dtype else out.to(out_dtype)
 
 
-@op
+@binary_op(torch.matmul, same_float_dtype=True)
 def matmul(x1: Any, x2: Any) -> Tensor:
     """Matrix product with NumPy's rules (1-D operands are vectors, leading axes broadcast).
 
@@ -57,11 +57,6 @@ def matmul(x1: Any, x2: Any) -> Tensor:
         >>> matmul(torch.tensor([[1.0, 2.0]]), torch.tensor([[3.0], [4.0]]))
         tensor([[11.]])
     """
-    if isinstance(x1, Tensor) and isinstance(x2, Tensor) and x1.dtype == x2.dtype and x1.is_floating_point():
-        try:
-            return torch.matmul(x1, x2)
-        except RuntimeError as error:
-            raise fail("matmul", error, x1=x1, x2=x2) from None
     return _contract("matmul", torch.matmul, x1, x2)
 
 

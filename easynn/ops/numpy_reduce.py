@@ -62,8 +62,11 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
     x = tensor(x)
     if axis == () or axis == []:
         return x.to(_sum_dtype(x))
-    axis = _axes("sum", axis, x.ndim)
-    return torch.sum(x, dim=axis, keepdim=keepdims, dtype=_sum_dtype(x))
+    try:  # torch checks `axis`; its error is rewritten below (cheaper than checking first)
+        return torch.sum(x, dim=axis, keepdim=keepdims, dtype=_sum_dtype(x))
+    except (IndexError, RuntimeError, TypeError) as error:
+        _axes("sum", axis, x.ndim)
+        raise fail("sum", error, x=x) from None
 
 
 @op
@@ -103,11 +106,14 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     x = tensor(x)
     if axis == () or axis == []:
         return _float_compute(x)[0]
-    axis = _axes("mean", axis, x.ndim)
-    if x.dtype == torch.float32:
-        return torch.mean(x, dim=axis, keepdim=keepdims)
-    x, out = _float_compute(x)
-    return torch.mean(x, dim=axis, keepdim=keepdims).to(out)
+    try:
+        if x.dtype == torch.float32:
+            return torch.mean(x, dim=axis, keepdim=keepdims)
+        x, out = _float_compute(x)
+        return torch.mean(x, dim=axis, keepdim=keepdims).to(out)
+    except (IndexError, RuntimeError, TypeError) as error:
+        _axes("mean", axis, x.ndim)
+        raise fail("mean", error, x=x) from None
 
 
 @op
