@@ -91,18 +91,25 @@ from easynn.layers.attention import AdditiveAttention, Attention, MultiHeadAtten
 from easynn.layers.preprocessing import (
     AutoContrast,
     CenterCrop,
+    CutMix,
+    MixUp,
     Normalization,
     RandomBrightness,
+    RandomColorDegeneration,
     RandomContrast,
     RandomCrop,
     RandomFlip,
     RandomGrayscale,
     RandomInvert,
+    RandomPosterization,
     RandomRotation,
+    RandomSharpness,
+    RandomShear,
     RandomTranslation,
     RandomZoom,
     Rescaling,
     Resizing,
+    Solarization,
 )
 from easynn.layers.op_layer import OpLayer
 from easynn.layers.reshaping import (
@@ -143,4 +150,6 @@ __all__ = [
     "GlobalMaxPool3D", "GlobalAvgPool3D",
     "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D",
     "Cropping2D", "Cropping3D", "Permute", "RepeatVector", "Identity",
+    "RandomShear", "RandomSharpness", "Solarization", "RandomPosterization", "RandomColorDegeneration", "MixUp",
+    "CutMix",
 ]

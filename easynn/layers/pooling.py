@@ -69,6 +69,10 @@ class _Pooling(Layer):
                 f"{tuple(inputs.shape)}."
             )
         x = to_nchw(inputs, self.rank, self.data_format)
+        if self.rank == 3 and self.mode == "average" and x.device.type == "cpu" and x.dtype in (
+            torch.float16, torch.bfloat16
+        ):  # PyTorch has no half-precision avg_pool3d on the CPU: compute in float32
+            return self.call(inputs.float()).to(inputs.dtype)
         kernel = (1,) * (2 - self.rank) + self.pool_size
         strides = (1,) * (2 - self.rank) + self.strides
         pads = [(0, 0)] * len(kernel)

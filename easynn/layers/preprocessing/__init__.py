@@ -2,8 +2,10 @@
 
 * :mod:`numeric`: Rescaling, Normalization (with ``adapt``);
 * :mod:`image`: Resizing, CenterCrop;
-* :mod:`augmentation`: RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomCrop;
-* :mod:`color`: RandomContrast, RandomBrightness, RandomGrayscale, RandomInvert, AutoContrast.
+* :mod:`augmentation`: RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomShear, RandomCrop;
+* :mod:`color`: RandomContrast, RandomBrightness, RandomGrayscale, RandomInvert, AutoContrast;
+* :mod:`enhance`: RandomSharpness, Solarization, RandomPosterization, RandomColorDegeneration;
+* :mod:`mixing`: MixUp, CutMix (also on ``{"images", "labels"}`` dicts).
 
 Random layers act only with ``training=True`` (inside ``fit``) and are the identity otherwise.
 """
@@ -12,6 +14,7 @@ from easynn.layers.preprocessing.augmentation import (
     RandomCrop,
     RandomFlip,
     RandomRotation,
+    RandomShear,
     RandomTranslation,
     RandomZoom,
 )
@@ -22,11 +25,19 @@ from easynn.layers.preprocessing.color import (
     RandomGrayscale,
     RandomInvert,
 )
+from easynn.layers.preprocessing.enhance import (
+    RandomColorDegeneration,
+    RandomPosterization,
+    RandomSharpness,
+    Solarization,
+)
 from easynn.layers.preprocessing.image import CenterCrop, Resizing
+from easynn.layers.preprocessing.mixing import CutMix, MixUp
 from easynn.layers.preprocessing.numeric import Normalization, Rescaling
 
 __all__ = [
     "Rescaling", "Normalization", "Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom",
     "RandomTranslation", "RandomCrop", "RandomContrast", "RandomBrightness", "RandomGrayscale",
-    "RandomInvert", "AutoContrast",
+    "RandomInvert", "AutoContrast", "RandomShear", "RandomSharpness", "Solarization", "RandomPosterization",
+    "RandomColorDegeneration", "MixUp", "CutMix",
 ]

@@ -101,23 +101,19 @@ def check_value_range(value: Any) -> tuple[float, float]:
 
 def factor_range(name: str, value: Any, *, low: float | None = None, high: float | None = None,
                  symmetric: bool = True) -> tuple[float, float]:
-    """Keras's ``factor`` argument: ``f`` -> ``(-f, f)`` (or ``(f, f)``), or an ordered pair."""
+    """Keras's ``factor`` argument: ``f`` -> ``(-f, f)`` (or ``(f, f)``); a pair -> its sorted bounds."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         pair = (-abs(float(value)), abs(float(value))) if symmetric else (float(value), float(value))
     elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
         isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value
     ):
-        pair = (float(value[0]), float(value[1]))
+        pair = tuple(sorted((float(value[0]), float(value[1]))))  # Keras sorts the bounds
     else:
         raise ValueError(
             f"`{name}` must be a number or a tuple (lower, upper) of numbers. Received: {name}={value!r}"
         )
-    bad = pair[0] > pair[1] or (low is not None and pair[0] < low) or (high is not None and pair[1] > high)
-    if bad:
-        bounds = f" within [{low}, {high}]" if low is not None or high is not None else ""
-        raise ValueError(
-            f"`{name}` must give a range lower <= upper{bounds}. Received: {name}={value!r}"
-        )
+    if (low is not None and pair[0] < low) or (high is not None and pair[1] > high):
+        raise ValueError(f"`{name}` must lie within [{low}, {high}]. Received: {name}={value!r}")
     return pair
 
 

@@ -29,7 +29,7 @@ from easynn.layers.conv import normalize_data_format
 from easynn.layers.preprocessing import _image
 from easynn.layers.preprocessing.image import _image_output_shape, _size
 
-__all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomCrop"]
+__all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomShear", "RandomCrop"]
 
 _WARP_INTERPOLATIONS = ("bilinear", "nearest", "bicubic")
 
@@ -257,6 +257,59 @@ class RandomTranslation(_AffineLayer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(height_factor=self.height_factor, width_factor=self.width_factor)
+        return config
+
+
+class RandomShear(_AffineLayer):
+    """Shears each image by its own random amounts along x and/or y (about the top-left corner).
+
+    Formula (pixel indices): the output pixel ``(x, y)`` reads the input at
+    ``(x + sx * y, sy * x + y)``; ``sx ~ uniform(x_factor)``, ``sy ~ uniform(y_factor)``, both
+    negated together for a random half of the images, as Keras does.
+
+    Args:
+        x_factor: ``f`` means ``[-f, f]``; or a pair within ``[0, 1]``. 0 by default.
+        y_factor: the same for the y axis.
+        interpolation: ``"bilinear"`` (default), ``"nearest"`` or ``"bicubic"``.
+        fill_mode: ``"reflect"`` (default), ``"wrap"``, ``"constant"`` or ``"nearest"``.
+        fill_value: the value outside the image with ``fill_mode="constant"``.
+        data_format: ``"channels_last"`` (``None``, default) or ``"channels_first"``.
+        seed: an int for reproducible shears.
+        **kwargs: base layer arguments.
+
+    Example:
+        >>> import torch
+        >>> RandomShear(0.2, 0.2)(torch.zeros(2, 8, 8, 3), training=True).shape
+        torch.Size([2, 8, 8, 3])
+    """
+
+    def __init__(self, x_factor: Any = 0.0, y_factor: Any = 0.0, interpolation: str = "bilinear",
+                 fill_mode: str = "reflect", fill_value: float = 0.0, data_format: str | None = None,
+                 seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.x_factor = x_factor if isinstance(x_factor, (int, float)) else list(x_factor)
+        self.y_factor = y_factor if isinstance(y_factor, (int, float)) else list(y_factor)
+        self._x_range = _image.factor_range("x_factor", x_factor, low=-1.0, high=1.0)
+        self._y_range = _image.factor_range("y_factor", y_factor, low=-1.0, high=1.0)
+        if not isinstance(x_factor, (int, float)) and min(x_factor) < 0 or (
+            not isinstance(y_factor, (int, float)) and min(y_factor) < 0
+        ):
+            raise ValueError(
+                f"Shear factors must be in [0, 1]. Received: x_factor={x_factor!r}, y_factor={y_factor!r}"
+            )
+
+    def matrices(self, n: int, height: int, width: int) -> torch.Tensor:
+        sign = torch.where(self._draws.uniform((n,), 0.0, 1.0) > 0.5, -1.0, 1.0)
+        sy = self._draws.uniform((n,), *self._y_range) * sign
+        sx = self._draws.uniform((n,), *self._x_range) * sign
+        one = torch.ones_like(sx)
+        # Keras shears about pixel (0, 0); the warp's coordinates are centred: shift by the centre.
+        cx, cy = (width - 1) / 2, (height - 1) / 2
+        return torch.stack([torch.stack([one, sx, sx * cy], -1), torch.stack([sy, one, sy * cx], -1)], 1)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(x_factor=self.x_factor, y_factor=self.y_factor)
         return config
 
 

@@ -14,6 +14,7 @@ from easynn.layers import (
     RandomCrop,
     RandomFlip,
     RandomRotation,
+    RandomShear,
     RandomTranslation,
     RandomZoom,
     Rescaling,
@@ -32,6 +33,7 @@ LAYERS = [
     lambda seed=None: RandomZoom(0.3, seed=seed),
     lambda seed=None: RandomTranslation(0.2, 0.2, seed=seed),
     lambda seed=None: RandomCrop(5, 5, seed=seed),
+    lambda seed=None: RandomShear(0.3, 0.3, seed=seed),
 ]
 
 
@@ -106,6 +108,20 @@ def test_zoom_in_and_out():
         RandomZoom((-1.5, 0.2))
 
 
+def test_shear_about_the_top_left_corner():
+    x = torch.arange(16.0).reshape(1, 4, 4, 1)
+    layer = RandomShear(x_factor=(1.0, 1.0), fill_mode="constant", interpolation="nearest", seed=0)
+    out = layer(x, training=True)[0, :, :, 0]
+    s = 1.0 if torch.equal(out[1, :3], x[0, 1, 1:, 0]) else -1.0  # Keras flips the sign for half the images
+    for row in range(4):  # output (x, y) reads input (x + s * y, y)
+        for col in range(4):
+            src = col + int(s) * row
+            expected = x[0, row, src, 0] if 0 <= src < 4 else torch.tensor(0.0)
+            torch.testing.assert_close(out[row, col], expected)
+    with pytest.raises(ValueError, match="x_factor"):
+        RandomShear(x_factor=2.0)
+
+
 def test_random_crop_windows_are_real_windows():
     x = torch.arange(64.0).reshape(1, 8, 8, 1).repeat(10, 1, 1, 1)
     out = RandomCrop(3, 4, seed=1)(x, training=True)
@@ -122,7 +138,10 @@ def test_errors_name_the_argument():
     with pytest.raises(ValueError, match="interpolation"):
         RandomRotation(0.1, interpolation="area")
     with pytest.raises(ValueError, match="factor"):
-        RandomRotation((0.3, 0.1))
+        RandomRotation("a lot")
+    with pytest.raises(ValueError, match="height_factor"):
+        RandomTranslation(1.5, 0.1)
+    assert RandomRotation((0.3, 0.1))._range == (0.1, 0.3)  # Keras sorts the bounds
     with pytest.raises(ValueError, match="rank 4"):
         RandomFlip()(torch.zeros(2, 3), training=True)
     with pytest.raises(ValueError, match="seed"):
