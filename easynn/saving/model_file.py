@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import sys
 import warnings
 from typing import Any
 
@@ -40,8 +41,9 @@ _OWN_VARIABLES = "own_variables.safetensors"
 
 
 def _metadata() -> dict:
-    import easynn
-
+    # The package is always imported by now (saving is part of it); reading it from sys.modules
+    # keeps saving from importing the top-level package, which imports the models above it.
+    easynn = sys.modules.get("easynn")
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

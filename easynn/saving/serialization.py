@@ -426,12 +426,9 @@ def _family_class(class_name: str, module: Any) -> Any:
 
     families = {"regularizers": regularizers, "initializers": initializers, "losses": losses,
                 "metrics": metrics, "optimizers": optimizers}
-    try:
-        from easynn import constraints
-
+    constraints = sys.modules.get("easynn.constraints")  # when that module exists and is loaded
+    if constraints is not None:
         families["constraints"] = constraints
-    except ImportError:  # pragma: no cover - the module is optional
-        pass
     parts = module.split(".") if isinstance(module, str) else []
     order = [name for name in _FAMILIES if name in parts] or list(_FAMILIES)
     for name in order:
