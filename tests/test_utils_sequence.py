@@ -65,3 +65,9 @@ def test_bad_arguments():
 
 def test_exported_names():
     assert easynn.utils.pad_sequences is pad_sequences
+
+
+def test_keras2_preprocessing_path():
+    from easynn.preprocessing.sequence import pad_sequences as legacy
+
+    assert legacy is pad_sequences

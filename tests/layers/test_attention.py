@@ -176,3 +176,18 @@ def test_additive_attention_matches_the_formula():
     config = layer.get_config()
     assert AdditiveAttention.from_config(config).get_config() == config
     assert layer.count_params() == 4
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_cuda_sdpa_matches_the_reference(dtype):
+    mha = MultiHeadAttention(num_heads=2, key_dim=8)
+    x = torch.randn(2, 16, 8)
+    value_mask = torch.ones(2, 16, dtype=torch.bool)
+    value_mask[0, 10:] = False
+    want = mha(x, x, value_mask=value_mask, use_causal_mask=True)
+    mha.to("cuda", dtype)
+    got = mha(x.to("cuda", dtype), x.to("cuda", dtype), value_mask=value_mask.cuda(), use_causal_mask=True)
+    tol = 1e-5 if dtype == torch.float32 else 3e-2
+    torch.testing.assert_close(got.float().cpu(), want, rtol=tol, atol=tol)

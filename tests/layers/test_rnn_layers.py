@@ -204,3 +204,23 @@ def test_cpu_autocast_runs_in_the_weights_dtype(cls):
     with torch.autocast("cpu", dtype=torch.bfloat16):
         got = layer(x, mask=mask)
     torch.testing.assert_close(got, want)
+
+
+requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+@pytest.mark.cuda
+@requires_cuda
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+@pytest.mark.parametrize("mask", [RIGHT_PADDED, LEFT_PADDED, WITH_HOLES])
+def test_cuda_masked_paths_match_cpu(cls, mask):
+    layer = _make(cls)
+    x = torch.randn(3, 5, 4)
+    m = torch.tensor(mask).bool()
+    want = layer(x, mask=m)
+    layer.to("cuda")
+    got = layer(x.cuda(), mask=m.cuda())
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a.cpu(), b, rtol=1e-4, atol=1e-4)
+    got[0].sum().backward()
+    assert all(w.grad is not None for w in layer.trainable_weights)

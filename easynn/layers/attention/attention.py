@@ -81,7 +81,7 @@ class _BaseDenseAttention(Layer):
             causal = causal_mask(t, s, scores.device)
             allowed = causal if allowed is None else allowed & causal
         if allowed is not None:
-            big = 65504.0 if scores.dtype == torch.float16 else 1e9
+            big = 3e4 if scores.dtype == torch.float16 else 1e9
             scores = scores - big * (~allowed).to(scores.dtype)
         weights = torch.softmax(scores, dim=-1)
         if training and self.dropout:

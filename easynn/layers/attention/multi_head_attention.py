@@ -36,7 +36,7 @@ from easynn.layers.base import Layer
 
 __all__ = ["MultiHeadAttention", "causal_mask"]
 
-_LARGE_NEGATIVE = {torch.float16: -65504.0, torch.bfloat16: -1e9}
+_LARGE_NEGATIVE = {torch.float16: -3e4}  # Keras: -1e9, and -3e4 in float16 (no overflow)
 
 
 def causal_mask(query_length: int, value_length: int, device=None) -> torch.Tensor:
