@@ -62,3 +62,25 @@ def test_pooling3d_values():
     y = MaxPooling3D(2, padding="same")(-torch.arange(3.0).reshape(1, 1, 1, 3, 1))
     torch.testing.assert_close(y.flatten(), torch.tensor([0.0, -2.0]))  # padding never wins the max
     torch.testing.assert_close(GlobalMaxPooling3D()(x), x.amax(dim=(1, 2, 3)))
+
+
+def test_errors_name_the_layer_and_argument():
+    with pytest.raises(ValueError, match="larger than the input"):
+        Conv3D(2, 4)(torch.zeros(1, 3, 5, 5, 1))
+    with pytest.raises(ValueError, match="rank 5"):
+        Conv3D(2, 2)(torch.zeros(1, 4, 4, 1))
+    with pytest.raises(ValueError, match="kernel_size"):
+        Conv3D(2, (2, 2))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision(dtype):
+    x = torch.randn(1, 4, 4, 4, 2)
+    conv = Conv3D(2, 3, padding="same")
+    reference = conv(x)
+    low = conv.to(dtype)(x.to(dtype))
+    assert low.dtype == dtype
+    torch.testing.assert_close(low.float(), reference, rtol=0.05, atol=0.05)
+    pooled = AveragePooling3D(padding="same")(x.to(dtype))  # no CPU half kernel in torch: computed in float32
+    assert pooled.dtype == dtype
+    torch.testing.assert_close(pooled.float(), AveragePooling3D(padding="same")(x), rtol=0.02, atol=0.02)

@@ -139,8 +139,9 @@ class Normalization(Layer):
         **kwargs: base layer arguments.
 
     Shape:
-        Output has the input's shape. ``get_weights()`` (when adapting) is ``[mean, variance]``,
-        each of the kept axes' shape (Keras's layout).
+        Output has the input's shape. ``get_weights()`` (when adapting) is ``[mean, variance,
+        count]`` as in Keras 3: mean and variance of the kept axes' shape, and an unused scalar
+        ``count`` (so a Normalization of ``d`` features has ``2 * d + 1`` parameters).
 
     Raises:
         ValueError: if only one of ``mean``/``variance`` is given, if ``axis`` includes the
@@ -201,6 +202,8 @@ class Normalization(Layer):
         if self.input_mean is None:
             self.mean = self.add_weight(stats_shape, "zeros", trainable=False, name="mean")
             self.variance = self.add_weight(stats_shape, "ones", trainable=False, name="variance")
+            # Keras 3 keeps a scalar `count` weight for backwards compatibility (never used).
+            self.count = self.add_weight((), "zeros", trainable=False, name="count")
         else:
             dtype = self.dtype or torch.get_default_dtype()
             mean = torch.as_tensor(self.input_mean, dtype=dtype, device=self._build_device)

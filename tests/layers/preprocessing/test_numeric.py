@@ -32,10 +32,11 @@ def test_adapt_matches_numpy(axis, keep):
     layer.adapt(data)
     reduce = tuple(a for a in range(3) if a not in keep)
     mean, var = data.mean(axis=reduce), data.var(axis=reduce)
-    got_mean, got_var = layer.get_weights()
+    got_mean, got_var, count = layer.get_weights()
+    assert count.shape == ()
     np.testing.assert_allclose(got_mean, mean, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(got_var, var, rtol=1e-5, atol=1e-5)
-    assert layer.count_params() == 2 * int(np.prod(mean.shape))
+    assert layer.count_params() == 2 * int(np.prod(mean.shape)) + 1  # Keras 3: mean, variance, count
     out = layer(torch.as_tensor(data)).numpy()
     expected = (data - data.mean(axis=reduce, keepdims=True)) / np.sqrt(data.var(axis=reduce, keepdims=True))
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
