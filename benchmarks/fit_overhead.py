@@ -9,7 +9,7 @@ synthetic float32 samples (20,000 by default), ``--epochs`` epochs per timing, w
 * ``easynn``: ``model.fit(x, y, epochs=E, verbose=0)`` on NumPy arrays;
 * ``hand-written``: the arrays moved to the device once per run, a per-epoch ``randperm``,
   whole-batch slices, ``F.cross_entropy`` on logits, ``torch.optim.SGD``;
-* ``DataLoader``: the common ``TensorDataset`` + ``DataLoader(shuffle=True)`` loop (eager only).
+* ``DataLoader``: the common ``TensorDataset`` + ``DataLoader(shuffle=True)`` loop (eager float32 only).
 
 ``--precision bfloat16`` runs forward + loss under ``torch.autocast`` (easynn: ``mixed_bfloat16``);
 ``--modes jit`` (or ``--jit``) compiles forward + loss with ``torch.compile`` (easynn:
@@ -85,7 +85,7 @@ def make_runners(x, y, batch_size, device, precision, mode):
         HandWritten(torch_mlp(), lambda p: torch.optim.SGD(p, lr=0.05), x, y, batch_size, device, precision, jit),
         EasynnFit(easynn_mlp(), easynn.optimizers.SGD(learning_rate=0.05), x, y, batch_size, device, precision, jit),
     ]
-    if not jit:
+    if not jit and precision == "float32":
         runners.append(Loader(x, y, batch_size, device, precision))
     return runners
 

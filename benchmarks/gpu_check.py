@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import functools
 import importlib.util
 import inspect
 import json
@@ -75,6 +76,10 @@ def example_items(cuda: bool, scratch: str) -> list[dict]:
         ("mnist_cnn", {"argv": mnist + ["--mixed-precision", "mixed_bfloat16"], "tag": "bf16"}),
         ("mnist_cnn", {"argv": mnist + ["--jit"], "tag": "jit", "timeout": 150}),
     ]
+    known = {name for name, _ in items}
+    for path in sorted((REPO / "examples").glob("*.py")):  # an example added later runs as a script
+        if path.stem not in known and not path.stem.startswith("_"):
+            items.append((path.stem, {"script": True}))
     out = []
     for name, spec in items:
         tag = spec.pop("tag", None)
@@ -105,10 +110,19 @@ BENCHMARKS = {
 }
 
 
+# The jit rows pay one compilation per (batch size, precision, loop): on the GPU they use the batch
+# size where launch overhead matters most, so the eight jit steps fit the budget.
+JIT_BATCH_SIZES = {"fit_overhead": "256", "cnn": "128"}
+
+
 def benchmark_items(cuda: bool, logs: pathlib.Path) -> list[dict]:
     items = []
     for mode in ("eager", "jit"):
         for name, (gpu_args, cpu_args) in BENCHMARKS.items():
+            if cuda and mode == "jit" and name in JIT_BATCH_SIZES:
+                cut = gpu_args.index("--batch-sizes")
+                rest = next((i for i in range(cut + 1, len(gpu_args)) if gpu_args[i].startswith("--")), len(gpu_args))
+                gpu_args = gpu_args[: cut + 1] + [JIT_BATCH_SIZES[name]] + gpu_args[rest:]
             precisions = ["float32", "bfloat16"]
             if not cuda and (name == "lstm" or mode == "jit"):
                 # Dry run: oneDNN has no bf16 LSTM on many CPUs, and each jit row costs a trace.
@@ -166,11 +180,12 @@ def run_process(command: list[str], log: pathlib.Path, timeout: float, env: dict
 
 
 class Check:
-    def __init__(self, out: pathlib.Path, cuda: bool, budget: float, isolate: bool, only: list[str] | None):
+    def __init__(self, out: pathlib.Path, cuda: bool, budget: float, isolate: bool, only: list[str] | None,
+                 start: float | None = None):
         self.out, self.cuda, self.budget, self.isolate, self.only = out, cuda, budget, isolate, only
         self.logs = out / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
-        self.start = time.perf_counter()
+        self.start = time.perf_counter() if start is None else start
         self.steps: list[dict] = []
         self.env = child_env(cuda)
         self.info: dict = {}
@@ -352,19 +367,23 @@ def run_example(item):
     spec = importlib.util.spec_from_file_location(f"gpu_check_example_{item['example']}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    args, kwargs = ([item["argv"]], {}) if "argv" in item else ([], item["kwargs"])
-    if item.get("bind_only"):
-        inspect.signature(module.main).bind(*args, **kwargs)  # TypeError if the GPU run's call would fail
-        if args and hasattr(module, "parse_args"):
-            module.parse_args(*args)  # argparse exits on an unknown option
-        return None, "dry run: loads, and main() accepts the GPU run's arguments (its CPU test trains it)"
+    if item.get("script"):  # an example without a known small-size call: `python examples/NAME.py`
+        if item.get("bind_only"):
+            return None, "dry run: loads (on the GPU it runs as a script with its default arguments)"
+        call = functools.partial(run_as_main, str(path), [])
+    else:
+        args, kwargs = ([item["argv"]], {}) if "argv" in item else ([], item["kwargs"])
+        if item.get("bind_only"):
+            inspect.signature(module.main).bind(*args, **kwargs)  # TypeError if the GPU run's call would fail
+            if args and hasattr(module, "parse_args"):
+                module.parse_args(*args)  # argparse exits on an unknown option
+            return None, "dry run: loads, and main() accepts the GPU run's arguments (its CPU test trains it)"
+        call = functools.partial(module.main, *args, **kwargs)
     if item.get("jit_backend"):
-        import functools
-
         torch.compile = functools.partial(torch.compile, backend=item["jit_backend"])
     if item["cuda"]:
         torch.cuda.reset_peak_memory_stats()
-    value = module.main(*args, **kwargs)
+    value = call()
     details = f"returned {summarise(value)}"
     if item["cuda"]:
         torch.cuda.synchronize()
@@ -375,18 +394,22 @@ def run_example(item):
     return value, details
 
 
-def run_script(item):
-    path = str(REPO / item["path"])
+def run_as_main(path: str, argv: list[str]) -> None:
+    """``python PATH ARGV...`` in this process (its folder first on sys.path, as Python does)."""
     saved_argv, saved_path = sys.argv, list(sys.path)
-    sys.argv = [path, *item["argv"]]
+    sys.argv = [path, *argv]
     sys.path.insert(0, os.path.dirname(path))
     try:
         runpy.run_path(path, run_name="__main__")
     except SystemExit as exit_:
         if exit_.code not in (None, 0):
-            raise RuntimeError(f"{item['path']} exited with status {exit_.code}") from None
+            raise RuntimeError(f"{os.path.relpath(path, REPO)} exited with status {exit_.code}") from None
     finally:
         sys.argv, sys.path[:] = saved_argv, saved_path
+
+
+def run_script(item):
+    run_as_main(str(REPO / item["path"]), item["argv"])
     rows = json.loads(pathlib.Path(item["rows"]).read_text()) if os.path.exists(item["rows"]) else []
     errors = [r for r in rows if r.get("error")]
     details = f"{len(rows) - len(errors)} rows"
@@ -447,6 +470,7 @@ def main(argv=None) -> int:
         return worker(args.worker)
     if not args.out:
         parser.error("the output folder is required: bash benchmarks/gpu_check.sh OUT_DIR")
+    start = time.perf_counter()
     cuda = not args.dry_run and cuda_available()
     if cuda:
         print("CUDA found: running the GPU check.", flush=True)
@@ -456,7 +480,7 @@ def main(argv=None) -> int:
     out = pathlib.Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     budget = args.budget if args.budget is not None else (450.0 if cuda else 600.0)
-    check = Check(out, cuda, budget, isolate=cuda, only=args.only)
+    check = Check(out, cuda, budget, isolate=cuda, only=args.only, start=start)
     status = check.run()
     if args.pack:
         with tarfile.open(out / "logs.tar.gz", "w:gz") as tar:

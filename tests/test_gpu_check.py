@@ -15,6 +15,9 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 BENCHMARKS = ("fit_overhead", "cnn", "lstm", "transformer")
 EXAMPLES = ("quickstart", "xor", "custom_layer", "functional", "early_stopping", "diagnose", "distributed",
             "mnist_cnn", "mnist_cnn-bf16", "mnist_cnn-jit")
+# An example added later still gets a step (run as a script with its defaults on the GPU).
+EXAMPLES += tuple(sorted(p.stem for p in (REPO / "examples").glob("*.py")
+                         if p.stem not in EXAMPLES and not p.stem.startswith("_")))
 STEPS = (["env", "pytest-cuda"] + [f"example-{name}" for name in EXAMPLES]
          + [f"bench-{name}-{mode}" for mode in ("eager", "jit") for name in BENCHMARKS])
 
