@@ -86,6 +86,7 @@ from easynn.layers.rnn import (
     StackedRNNCells,
     TimeDistributed,
 )
+from easynn.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from easynn.layers.masking import Masking
 from easynn.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from easynn.layers.preprocessing import (
@@ -139,7 +140,8 @@ __all__ = [
     "AvgPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D",
     "BatchNormalization", "LayerNormalization", "Embedding", "LSTM", "GRU",
     "SimpleRNN", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "Bidirectional",
-    "TimeDistributed", "Masking", "MultiHeadAttention", "Attention", "AdditiveAttention",
+    "TimeDistributed", "Masking", "MultiHeadAttention", "Attention", "AdditiveAttention", "ConvLSTM1D", "ConvLSTM2D",
+    "ConvLSTM3D",
     "Rescaling", "Normalization", "Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom",
     "RandomTranslation", "RandomCrop", "RandomContrast", "RandomBrightness", "RandomGrayscale", "RandomInvert",
     "AutoContrast",
