@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-import easynn
-from easynn.layers import AdditiveAttention, Attention, Dense, MultiHeadAttention
+from easynn.layers import AdditiveAttention, Attention, MultiHeadAttention
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,5 @@
 """SimpleRNN / LSTM / GRU: masks, dropout, statefulness, configs and saving, against torch references."""
 
-import numpy as np
 import pytest
 import torch
 

@@ -1,8 +1,8 @@
 """Recurrent layers: SimpleRNN/LSTM/GRU (fused kernels), cells, RNN(cell), Bidirectional, TimeDistributed."""
 
 from easynn.layers.rnn.bidirectional import Bidirectional
-from easynn.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from easynn.layers.rnn.cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from easynn.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from easynn.layers.rnn.lstm_gru import GRU, LSTM, SimpleRNN
 from easynn.layers.rnn.rnn import RNN
 from easynn.layers.rnn.time_distributed import TimeDistributed
