@@ -8,9 +8,11 @@ and its network twice (a ``torch.nn`` module for the hand-written loop, an easyn
 * **hand-written loop**: the NumPy arrays become tensors on the device, then per epoch one
   ``randperm`` and whole-batch index slices, ``F.cross_entropy`` on the logits, a ``torch.optim``
   step; ``torch.autocast`` around forward + loss for ``--precision bfloat16``; forward + loss in one
-  ``torch.compile``'d function for ``--modes jit`` (the scope easynn compiles);
+  ``torch.compile``'d function for ``--modes jit`` (the scope easynn compiles), compiled with
+  ``mode="reduce-overhead"`` (CUDA graphs) for ``--modes cudagraphs``;
 * **easynn fit**: ``model.fit(x, y, epochs=E, verbose=0)`` on the same NumPy arrays, compiled with
-  ``mixed_precision="mixed_bfloat16"`` / ``jit_compile=True`` for the same rows.
+  ``mixed_precision="mixed_bfloat16"`` / ``jit_compile=True`` / ``jit_compile="cuda_graphs"`` for
+  the same rows (an easynn that does not accept ``"cuda_graphs"`` yet gets a "not supported" row).
 
 Both timed runs start from the NumPy arrays (so both pay the one copy to the device) and train
 ``--epochs`` epochs. Every runner first trains one warm-up run (its time, which includes
@@ -53,8 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser, *, samples: int, batch_sizes:
     parser.add_argument("--epochs", type=int, default=1, help="epochs per timed run (default 1)")
     parser.add_argument("--precision", nargs="+", default=["float32"], choices=list(PRECISIONS), dest="precisions",
                         help="float32 and/or bfloat16 (autocast; easynn's mixed_bfloat16)")
-    parser.add_argument("--modes", nargs="+", default=list(modes), choices=["eager", "jit", "compiled"],
-                        help="eager and/or jit (torch.compile; 'compiled' is an alias)")
+    parser.add_argument("--modes", nargs="+", default=list(modes), choices=["eager", "jit", "compiled", "cudagraphs"],
+                        help="eager, jit (torch.compile; 'compiled' is an alias) and/or cudagraphs "
+                             "(torch.compile mode='reduce-overhead'; easynn jit_compile='cuda_graphs')")
     parser.add_argument("--jit", action="store_true", help="shortcut for --modes jit")
     parser.add_argument("--jit-backend", default="inductor",
                         help="torch.compile backend for the jit rows ('eager' only checks tracing: CPU dry runs)")
@@ -68,10 +71,24 @@ def modes_of(args: argparse.Namespace) -> list[str]:
     return list(dict.fromkeys("jit" if m == "compiled" else m for m in args.modes))
 
 
+JIT_COMPILE = {"eager": False, "jit": True, "cudagraphs": "cuda_graphs"}  # easynn's compile(jit_compile=...)
+_backend = ["inductor"]
+
+
 def use_jit_backend(backend: str) -> None:
     """Make every ``torch.compile`` call (easynn's too) use ``backend``; ``inductor`` is the default."""
+    _backend[0] = backend
     if backend != "inductor":
         torch.compile = functools.partial(torch.compile, backend=backend)
+
+
+def compiled(fn: Callable, mode: str) -> Callable:
+    """``fn`` for the hand-written loop in ``mode``: as is, ``torch.compile``'d, or with CUDA graphs."""
+    if mode == "eager":
+        return fn
+    if mode == "cudagraphs" and _backend[0] == "inductor":  # another backend takes no mode (dry runs)
+        return torch.compile(fn, mode="reduce-overhead")
+    return torch.compile(fn)
 
 
 def device_name(device: str) -> str:
@@ -93,7 +110,7 @@ class HandWritten:
     name = HAND
 
     def __init__(self, module: torch.nn.Module, make_optimizer: Callable, x: np.ndarray, y: np.ndarray,
-                 batch_size: int, device: str, precision: str, jit: bool, to_torch: Callable | None = None):
+                 batch_size: int, device: str, precision: str, mode: str, to_torch: Callable | None = None):
         self.device = torch.device(device)
         self.model = module.to(self.device)
         self.opt = make_optimizer(self.model.parameters())
@@ -101,7 +118,7 @@ class HandWritten:
         self.to_torch = to_torch or torch.from_numpy  # e.g. NHWC -> NCHW for convnets
         self.batch_size = batch_size
         self.dtype = PRECISIONS[precision]
-        self.forward_loss = torch.compile(self._forward_loss) if jit else self._forward_loss
+        self.forward_loss = compiled(self._forward_loss, mode)
 
     def _forward_loss(self, xb, yb):
         return F.cross_entropy(self.model(xb), yb)
@@ -128,15 +145,25 @@ class HandWritten:
 
 
 class EasynnFit:
-    """``model.fit`` on the NumPy arrays, with the row's precision and jit mode."""
+    """``model.fit`` on the NumPy arrays, with the row's precision and jit mode.
+
+    ``unsupported`` holds compile's error when this easynn rejects the mode's ``jit_compile`` value
+    (``"cuda_graphs"`` before easynn implements it); such a runner is reported, not timed.
+    """
 
     name = EASYNN
 
     def __init__(self, model: easynn.Model, optimizer, x: np.ndarray, y: np.ndarray, batch_size: int, device: str,
-                 precision: str, jit: bool):
+                 precision: str, mode: str):
         self.model = model
-        self.model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", jit_compile=jit,
-                           mixed_precision=EASYNN_POLICY[precision], device=device)
+        self.unsupported = None
+        try:
+            self.model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                               jit_compile=JIT_COMPILE[mode], mixed_precision=EASYNN_POLICY[precision], device=device)
+        except (ValueError, TypeError) as error:
+            if mode != "cudagraphs":
+                raise
+            self.unsupported = f"{type(error).__name__}: {str(error).strip().splitlines()[0]}"
         self.x, self.y, self.batch_size = x, y, batch_size
 
     def run(self, epochs: int) -> None:
@@ -188,11 +215,14 @@ def run_benchmark(name: str, model_name: str, args: argparse.Namespace, make_dat
         for precision in args.precisions:
             if hasattr(torch, "_dynamo"):
                 torch._dynamo.reset()  # a fresh compile cache per group: no recompile limit is hit
-            runners = []
+            runners, unsupported = [], []
             try:
                 for mode in modes:
                     for runner in make_runners(x, y, batch_size, args.device, precision, mode):
-                        runners.append(((mode, runner.name), runner))
+                        if getattr(runner, "unsupported", None):
+                            unsupported.append((mode, runner))
+                        else:
+                            runners.append(((mode, runner.name), runner))
                 first, times = time_group(runners, args.device, args.repeats, args.epochs)
             except Exception as error:  # one failing group (e.g. no bf16 kernel here) must not hide the rest
                 message = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
@@ -204,6 +234,12 @@ def run_benchmark(name: str, model_name: str, args: argparse.Namespace, make_dat
                 failed = True
                 del runners
                 continue
+            for mode, runner in unsupported:
+                print(f"| {batch_size} | {precision} | {mode} | {runner.name} | not supported: {runner.unsupported} "
+                      "| - | - |", flush=True)
+                rows.append({"benchmark": name, "model": model_name, "device": str(args.device), "device_name": gpu,
+                             "torch": torch.__version__, "precision": precision, "mode": mode,
+                             "batch_size": batch_size, "loop": runner.name, "unsupported": runner.unsupported})
             runs = {key: times[key] or [first[key]] for key in first}  # --repeats 0: the warm-up run
             for mode in modes:
                 base = statistics.median(runs[(mode, HAND)]) if (mode, HAND) in runs else None

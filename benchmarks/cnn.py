@@ -2,7 +2,7 @@
 
 Run: python benchmarks/cnn.py [--samples 2048] [--repeats 5] [--device cpu|cuda] [--threads 2]
                               [--modes eager jit] [--batch-sizes 128] [--precision float32 bfloat16]
-                              [--json rows.json]
+                              [--channels-last] [--json rows.json]
 
 The network (Conv2D(32, 3, relu) -> MaxPool 2 -> Conv2D(64, 3, relu) -> MaxPool 2 -> Flatten ->
 Dropout(0.5) -> Dense(10, softmax)) trains with Adam (lr 1e-3) on N synthetic 28x28x1 images,
@@ -15,7 +15,9 @@ Dropout(0.5) -> Dense(10, softmax)) trains with Adam (lr 1e-3) on N synthetic 28
 * ``easynn fit``: ``model.fit(x, y, epochs=E, verbose=0)`` on NumPy arrays in Keras's
   channels_last layout, ``compile(..., jit_compile=False / True)``.
 
-``--precision bfloat16`` trains under ``torch.autocast`` (easynn: ``mixed_precision=
+``--channels-last`` adds a third loop: the hand-written one with model and images in
+``torch.channels_last`` memory format (what a GPU user tunes; easynn's convolutions already run in
+it). ``--precision bfloat16`` trains under ``torch.autocast`` (easynn: ``mixed_precision=
 "mixed_bfloat16"``). Each runner trains one warm-up run (which also pays for compilation: the
 "first run" column), then the runners of a (batch, precision) group take turns (A, B, C, D, A, B,
 ...) for ``--repeats`` rounds, so a noisy machine slows all of them alike. The table shows medians
@@ -67,22 +69,44 @@ def nchw(x: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
 
 
-def make_runners(x, y, batch_size, device, precision, mode):
-    jit = mode == "jit"
-    torch.manual_seed(0)
-    hand = HandWritten(torch_convnet(), lambda p: torch.optim.Adam(p, lr=1e-3), x, y, batch_size, device, precision,
-                       jit, to_torch=nchw)
-    torch.manual_seed(0)
-    fit = EasynnFit(easynn_convnet(), easynn.optimizers.Adam(learning_rate=1e-3), x, y, batch_size, device,
-                    precision, jit)
-    return [hand, fit]
+class HandWrittenChannelsLast(HandWritten):
+    """The hand-written loop as a GPU user tunes it: weights and activations in ``channels_last``
+    memory (NHWC, cuDNN's fast layout; easynn's convolutions use it too)."""
+
+    name = "hand-written channels_last"
+
+    def __init__(self, x, y, batch_size, device, precision, mode):
+        # (N, 28, 28, 1) viewed as (N, 1, 28, 28): already channels_last in memory, no copy.
+        super().__init__(torch_convnet().to(memory_format=torch.channels_last), adam, x, y, batch_size, device,
+                         precision, mode, to_torch=lambda a: torch.from_numpy(a).permute(0, 3, 1, 2))
+
+
+def adam(params):
+    return torch.optim.Adam(params, lr=1e-3)
+
+
+def runner_maker(channels_last: bool):
+    def make_runners(x, y, batch_size, device, precision, mode):
+        torch.manual_seed(0)
+        runners = [HandWritten(torch_convnet(), adam, x, y, batch_size, device, precision, mode, to_torch=nchw)]
+        torch.manual_seed(0)
+        runners.append(EasynnFit(easynn_convnet(), easynn.optimizers.Adam(learning_rate=1e-3), x, y, batch_size,
+                                 device, precision, mode))
+        if channels_last:
+            torch.manual_seed(0)
+            runners.append(HandWrittenChannelsLast(x, y, batch_size, device, precision, mode))
+        return runners
+
+    return make_runners
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_arguments(parser, samples=2048, batch_sizes=[128], repeats=5, modes=("eager", "jit"))
+    parser.add_argument("--channels-last", action="store_true",
+                        help="also time the hand-written loop in channels_last memory format")
     args = parser.parse_args(argv)
-    return run_benchmark("cnn", "MNIST convnet (Keras example), Adam", args, make_data, make_runners)
+    return run_benchmark("cnn", "MNIST convnet (Keras example), Adam", args, make_data, runner_maker(args.channels_last))
 
 
 if __name__ == "__main__":

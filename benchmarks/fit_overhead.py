@@ -79,13 +79,12 @@ class Loader:
 
 
 def make_runners(x, y, batch_size, device, precision, mode):
-    jit = mode == "jit"
     torch.manual_seed(0)
     runners = [
-        HandWritten(torch_mlp(), lambda p: torch.optim.SGD(p, lr=0.05), x, y, batch_size, device, precision, jit),
-        EasynnFit(easynn_mlp(), easynn.optimizers.SGD(learning_rate=0.05), x, y, batch_size, device, precision, jit),
+        HandWritten(torch_mlp(), lambda p: torch.optim.SGD(p, lr=0.05), x, y, batch_size, device, precision, mode),
+        EasynnFit(easynn_mlp(), easynn.optimizers.SGD(learning_rate=0.05), x, y, batch_size, device, precision, mode),
     ]
-    if not jit and precision == "float32":
+    if mode == "eager" and precision == "float32":
         runners.append(Loader(x, y, batch_size, device, precision))
     return runners
 

@@ -66,13 +66,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     def make_runners(x, y, batch_size, device, precision, mode):
-        jit = mode == "jit"
         torch.manual_seed(0)
         hand = HandWritten(TorchLSTMClassifier(args.vocab, args.units), lambda p: torch.optim.Adam(p, lr=1e-3),
-                           x, y, batch_size, device, precision, jit)
+                           x, y, batch_size, device, precision, mode)
         torch.manual_seed(0)
         fit = EasynnFit(easynn_lstm(args.seq_len, args.vocab, args.units), easynn.optimizers.Adam(learning_rate=1e-3),
-                        x, y, batch_size, device, precision, jit)
+                        x, y, batch_size, device, precision, mode)
         return [hand, fit]
 
     model = f"Embedding({args.vocab}, {args.units}) -> LSTM({args.units}) -> Dense(2), seq {args.seq_len}, Adam"

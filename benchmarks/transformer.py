@@ -158,13 +158,12 @@ def main(argv=None):
     _, label = easynn_encoder(*shape, attention=args.attention)
 
     def make_runners(x, y, batch_size, device, precision, mode):
-        jit = mode == "jit"
         torch.manual_seed(0)
         hand = HandWritten(TorchEncoder(*shape), lambda p: torch.optim.Adam(p, lr=1e-3), x, y, batch_size, device,
-                           precision, jit)
+                           precision, mode)
         torch.manual_seed(0)
         model, _ = easynn_encoder(*shape, attention=args.attention)
-        fit = EasynnFit(model, easynn.optimizers.Adam(learning_rate=1e-3), x, y, batch_size, device, precision, jit)
+        fit = EasynnFit(model, easynn.optimizers.Adam(learning_rate=1e-3), x, y, batch_size, device, precision, mode)
         return [hand, fit]
 
     model = (f"encoder: {args.blocks} blocks, dim {args.dim}, {args.heads} heads, ff {args.ff_dim}, seq {args.seq_len}, "

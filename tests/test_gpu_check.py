@@ -19,7 +19,8 @@ EXAMPLES = ("quickstart", "xor", "custom_layer", "functional", "early_stopping",
 EXAMPLES += tuple(sorted(p.stem for p in (REPO / "examples").glob("*.py")
                          if p.stem not in EXAMPLES and not p.stem.startswith("_")))
 STEPS = (["env", "pytest-cuda"] + [f"example-{name}" for name in EXAMPLES]
-         + [f"bench-{name}-{mode}" for mode in ("eager", "jit") for name in BENCHMARKS])
+         + [f"bench-{name}-{mode}" for mode in ("eager", "jit") for name in BENCHMARKS]
+         + ["bench-fit_overhead-cudagraphs", "bench-cnn-cudagraphs"])
 
 
 def load_gpu_check():
@@ -47,6 +48,12 @@ def test_dry_run_without_cuda_runs_every_step_and_writes_the_summary(tmp_path):
 
     rows = summary["benchmarks"]
     keys = {(r["benchmark"], r["precision"], r["mode"], r["loop"]) for r in rows}
+    # CUDA graphs: the hand-written loop always has a row; easynn's is timed, or "not supported"
+    # while compile() rejects jit_compile="cuda_graphs".
+    for name in ("fit_overhead", "cnn"):
+        assert {(name, "float32", "cudagraphs", loop) for loop in ("hand-written loop", "easynn fit")} <= keys
+    timed = [r for r in rows if not r.get("unsupported")]
+    assert all(r["mode"] == "cudagraphs" and r["loop"] == "easynn fit" for r in rows if r.get("unsupported"))
     for name in BENCHMARKS:
         for loop in ("hand-written loop", "easynn fit"):
             assert (name, "float32", "eager", loop) in keys
@@ -54,7 +61,8 @@ def test_dry_run_without_cuda_runs_every_step_and_writes_the_summary(tmp_path):
             if name != "lstm":  # CPU oneDNN has no bf16 LSTM; the GPU run has it
                 assert (name, "bfloat16", "eager", loop) in keys
     assert ("fit_overhead", "float32", "eager", "DataLoader loop") in keys
-    assert all(r["samples_per_s"] > 0 and r["device"] == "cpu" and "error" not in r for r in rows)
+    assert ("cnn", "bfloat16", "eager", "hand-written channels_last") in keys
+    assert all(r["samples_per_s"] > 0 and r["device"] == "cpu" and "error" not in r for r in timed)
     assert all(r["vs_hand_written"] == 1.0 for r in rows if r["loop"] == "hand-written loop")
 
     markdown = (out / "summary.md").read_text()
