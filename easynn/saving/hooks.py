@@ -13,8 +13,8 @@ A layer or model may define (as in Keras 3):
         deleted afterwards.
 
 ``easynn.layers.Layer`` itself need not define them: a method counts as the layer's own hook
-only when a class outside easynn's base classes defines it (``overrides``); otherwise the
-default functions below apply (duck typing, so that ``saving`` needs no import of the models).
+only when a class outside the easynn package defines it (``overrides``); otherwise easynn's
+defaults apply (duck typing, so that ``saving`` needs no import of the models).
 """
 
 from __future__ import annotations
@@ -35,18 +35,19 @@ __all__ = [
     "collect_own_variables", "restore_own_variables", "collect_assets", "restore_assets",
 ]
 
-# Classes whose hook methods are easynn's defaults, not a user's customization.
-_DEFAULT_MODULES = frozenset({
-    "easynn.layers.base", "easynn.models.model", "easynn.models.functional", "easynn.models.sequential",
-})
+# A hook defined by one of easynn's own classes is a default, not a customization: easynn's
+# layers keep their whole state in their weights and config (``Dense`` may define
+# ``save_own_variables`` for Keras's ``super()`` calls, but its weights are already in
+# ``model.safetensors``).
+_EASYNN_PREFIX = "easynn."
 ASSETS_PREFIX = "assets/"
 
 
 def overrides(obj: Any, method: str) -> bool:
-    """True if ``obj``'s class (or a base that is not one of easynn's base classes) defines ``method``."""
+    """True if ``method`` of ``obj`` comes from a class outside easynn (a user's customization)."""
     for klass in type(obj).__mro__:
         if method in klass.__dict__:
-            return klass.__module__ not in _DEFAULT_MODULES
+            return not str(klass.__module__).startswith(_EASYNN_PREFIX)
     return False
 
 
