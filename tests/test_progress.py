@@ -266,3 +266,19 @@ def test_real_fit_in_an_80_column_terminal_shows_every_metric(tmp_path):
         assert f"{name}: {format_value(value)}" in final, (name, screen)
     assert all(len(line) <= 80 for line in screen)
     assert not any("─" in line for line in screen), screen
+
+
+# --------------------------------------------------------------------------- utils.Progbar
+def test_progbar_averages_values_over_steps_and_keeps_stateful_ones():
+    from easynn.utils import Progbar
+
+    out = io.StringIO()
+    bar = Progbar(4, verbose=1, stateful_metrics=["lr"], file=out)
+    bar.update(1, values=[("loss", 4.0), ("lr", 0.1)])
+    bar.add(3, values=[("loss", 0.0), ("lr", 0.05)])  # covers 3 steps: (4*1 + 0*3) / 4 = 1
+    text = out.getvalue()
+    assert not CONTROL.search(text)
+    assert re.fullmatch(r"4/4 ━{20} \d+s \d+(us|ms|s)/step - loss: 1\.0000 - lr: 0\.0500\n", text), text
+    silent = io.StringIO()
+    Progbar(2, verbose=0, file=silent).update(2, [("loss", 1.0)])
+    assert silent.getvalue() == ""
