@@ -250,16 +250,18 @@ class Check:
                         done[result["name"]] = result
             for item in group:
                 log = self.logs / f"{item['name']}.log"
+                extra = {}
+                if item.get("rows") and os.path.exists(item["rows"]):  # a killed benchmark keeps its finished groups
+                    extra["rows"] = json.loads(pathlib.Path(item["rows"]).read_text())
                 result = done.get(item["name"])
                 if result is None:
                     status = "timeout" if code is None else "fail"
-                    why = f"no result: worker timed out after {seconds:.0f}s" if code is None else \
-                        f"no result: worker exited with {code}"
-                    self.record(item["name"], status, 0, why, log)
+                    why = f"no result: the worker was killed at its {timeout:.0f}s timeout" if code is None else \
+                        f"no result: the worker exited with status {code}"
+                    if extra:
+                        why += f" ({len(extra['rows'])} rows were written before)"
+                    self.record(item["name"], status, seconds if len(group) == 1 else 0, why, log, **extra)
                     continue
-                extra = {}
-                if item.get("rows") and os.path.exists(item["rows"]):
-                    extra["rows"] = json.loads(pathlib.Path(item["rows"]).read_text())
                 self.record(item["name"], result["status"], result["seconds"], result["details"], log, **extra)
                 if item["kind"] == "env" and result.get("value"):
                     self.info = result["value"]

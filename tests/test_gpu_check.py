@@ -87,6 +87,28 @@ def test_a_hanging_step_is_killed_at_its_timeout(tmp_path):
     assert "started" in log.read_text()
 
 
+def test_a_benchmark_killed_at_its_timeout_keeps_its_finished_rows(tmp_path):
+    gpu_check = load_gpu_check()
+    rows = tmp_path / "rows.json"
+    script = tmp_path / "hanging_bench.py"
+    script.write_text(
+        "import json, sys, time\n"
+        f"json.dump([{{'benchmark': 'fake', 'batch_size': 8, 'precision': 'float32', 'mode': 'jit', "
+        f"'loop': 'easynn fit', 'samples_per_s': 10.0, 'vs_hand_written': 1.0, 'first_run_s': 0.1}}], "
+        f"open({str(rows)!r}, 'w'))\n"
+        "print('group 1 done', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    check = gpu_check.Check(tmp_path / "out", cuda=False, budget=300, isolate=True, only=None)
+    check.run_items([{"kind": "script", "name": "bench-fake-jit", "path": str(script), "argv": [], "rows": str(rows),
+                      "timeout": 5}])
+    (step,) = check.steps
+    assert step["status"] == "timeout" and "1 rows were written" in step["details"]
+    assert [r["loop"] for r in step["rows"]] == ["easynn fit"]
+    assert "group 1 done" in (tmp_path / "out" / "logs" / "bench-fake-jit.log").read_text()
+    assert check.write_summary() == 1
+
+
 def test_steps_past_the_budget_are_skipped_and_failures_are_marked(tmp_path):
     gpu_check = load_gpu_check()
     check = gpu_check.Check(tmp_path, cuda=False, budget=0, isolate=True, only=None)
