@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from easynn import config as _config
+from easynn.ops._dispatch import ConversionError
 
 __all__ = ["convert_to_tensor", "convert_to_numpy", "to_torch_dtype", "dtype_name", "floatx", "result_type"]
 
@@ -174,10 +175,11 @@ def convert_to_tensor(x: Any, dtype: Any = None, sparse: bool | None = None) -> 
         try:
             array = np.asarray(x)
         except Exception as error:  # noqa: BLE001 - report what the user passed
-            raise TypeError(f"convert_to_tensor(): cannot convert a {type(x).__name__} to a tensor.") from error
+            raise ConversionError(f"cannot convert a {type(x).__name__} to a tensor (convert_to_tensor). "
+                                  f"Received: {x!r:.80}") from error
     if array.dtype.kind in "OSUV":
-        raise TypeError(f"convert_to_tensor(): cannot convert a value of NumPy dtype {array.dtype} to a tensor. "
-                        f"Received: x={x!r:.80}")
+        raise ConversionError(f"cannot convert a {type(x).__name__} to a tensor (convert_to_tensor): expected "
+                              f"numbers, NumPy arrays or tensors. Received: {x!r:.80}")
     if target is None:
         if array.dtype == np.uint32:
             array = array.astype(np.int64)

@@ -36,7 +36,7 @@ from typing import Any, Callable
 
 import torch
 
-__all__ = ["op", "binary_op", "register_symbolic_type", "unregister_symbolic_type", "symbolic_types"]
+__all__ = ["op", "binary_op", "ConversionError", "register_symbolic_type", "unregister_symbolic_type", "symbolic_types"]
 
 Handler = Callable[[str, Callable, tuple, dict], Any]
 
@@ -78,25 +78,27 @@ def _handler_for(value: Any) -> Handler | None:
     return None
 
 
+# Argument types that are never symbolic: skipped by one set lookup.
+_PLAIN = frozenset({_TENSOR, int, float, bool, str, type(None)})
+
+
+class ConversionError(TypeError):
+    """Raised by the conversion helpers for a value that is not a tensor; :func:`op` names the op."""
+
+
 def _find_symbolic(args: tuple, kwargs: dict) -> Any:
     types = _TYPES
-    for value in args:
-        kind = type(value)
-        if kind is _TENSOR:
-            continue
-        if isinstance(value, types):
-            return value
-        if kind in _SEQUENCES:
-            for item in value:
-                if isinstance(item, types):
-                    return item
-    for value in kwargs.values():
-        if isinstance(value, types):
-            return value
-        if type(value) in _SEQUENCES:
-            for item in value:
-                if isinstance(item, types):
-                    return item
+    for values in (args, kwargs.values()):
+        for value in values:
+            kind = type(value)
+            if kind in _PLAIN:
+                continue
+            if kind in _SEQUENCES:
+                for item in value:
+                    if isinstance(item, types):
+                        return item
+            elif isinstance(value, types):
+                return value
     return None
 
 
@@ -110,7 +112,10 @@ def op(fn: Callable) -> Callable:
             symbolic = _find_symbolic(args, kwargs)
             if symbolic is not None:
                 return _handler_for(symbolic)(name, fn, args, kwargs)
-        return fn(*args, **kwargs)
+        try:  # free unless raised (Python >= 3.11)
+            return fn(*args, **kwargs)
+        except ConversionError as error:
+            raise TypeError(f"{name}(): {error}") from None
 
     wrapper.__easynn_op__ = True
     # doctest collects a function only when its globals are the module's: keep the module's.

@@ -7,6 +7,9 @@ this module re-exports them, and so does ``easynn.ops``.
 """
 
 # ruff: noqa: A004, F401
+# Keras lists logdet in both the numpy and math families; it lives in easynn.ops.math.
+from easynn.ops.math import logdet
+
 # element-wise math
 from easynn.ops.numpy_math import (
     abs, absolute, add, angle, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cbrt, ceil, clip,
@@ -50,6 +53,7 @@ from easynn.ops.numpy_products import (
     vander, vdot, vectorize,
 )
 __all__ = [
+    "logdet",
     "abs", "absolute", "add", "all", "amax", "amin", "angle", "any", "append", "arange", "arccos", "arccosh",
     "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argpartition", "argsort", "array",
     "array_split", "average", "bartlett", "bincount", "bitwise_and", "bitwise_invert", "bitwise_left_shift",
