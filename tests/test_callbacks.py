@@ -79,18 +79,19 @@ class Recorder(Callback):
 
 
 def test_fit_evaluate_predict_call_every_hook_in_keras_order():
+    # As Keras: every hook receives a logs dict, never None (empty at the begin hooks).
     x, y = data(4)
     xv, yv = data(2, seed=1)
     model = regressor()
     rec = Recorder()
     model.fit(x, y, batch_size=2, epochs=2, validation_data=(xv, yv), callbacks=[rec], verbose=0, shuffle=False)
     epoch_keys = ["loss", "val_loss"]
-    expected = [("on_train_begin", None, None)]
+    expected = [("on_train_begin", None, [])]
     for epoch in range(2):
-        expected += [("on_epoch_begin", epoch, None)]
+        expected += [("on_epoch_begin", epoch, [])]
         for batch in range(2):
-            expected += [("on_train_batch_begin", batch, None), ("on_train_batch_end", batch, ["loss"])]
-        expected += [("on_test_begin", None, None), ("on_test_batch_begin", 0, None),
+            expected += [("on_train_batch_begin", batch, []), ("on_train_batch_end", batch, ["loss"])]
+        expected += [("on_test_begin", None, []), ("on_test_batch_begin", 0, []),
                      ("on_test_batch_end", 0, ["loss"]), ("on_test_end", None, ["loss"]),
                      ("on_epoch_end", epoch, epoch_keys)]
     expected += [("on_train_end", None, ["loss", "val_loss"])]
@@ -100,14 +101,14 @@ def test_fit_evaluate_predict_call_every_hook_in_keras_order():
 
     rec.calls.clear()
     model.evaluate(x, y, batch_size=4, callbacks=[rec], verbose=0)
-    assert rec.calls == [("on_test_begin", None, None), ("on_test_batch_begin", 0, None),
+    assert rec.calls == [("on_test_begin", None, []), ("on_test_batch_begin", 0, []),
                          ("on_test_batch_end", 0, ["loss"]), ("on_test_end", None, ["loss"])]
 
     rec.calls.clear()
     model.predict(x, batch_size=2, callbacks=[rec], verbose=0)
-    assert rec.calls == [("on_predict_begin", None, None), ("on_predict_batch_begin", 0, None),
-                         ("on_predict_batch_end", 0, ["outputs"]), ("on_predict_batch_begin", 1, None),
-                         ("on_predict_batch_end", 1, ["outputs"]), ("on_predict_end", None, None)]
+    assert rec.calls == [("on_predict_begin", None, []), ("on_predict_batch_begin", 0, []),
+                         ("on_predict_batch_end", 0, ["outputs"]), ("on_predict_batch_begin", 1, []),
+                         ("on_predict_batch_end", 1, ["outputs"]), ("on_predict_end", None, [])]
 
 
 def test_batch_logs_hold_the_running_loss():

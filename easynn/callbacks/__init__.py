@@ -4,6 +4,7 @@ from easynn.callbacks.base import Callback, CallbackList, History
 from easynn.callbacks.checkpoint import BackupAndRestore, ModelCheckpoint
 from easynn.callbacks.early_stopping import EarlyStopping
 from easynn.callbacks.logging import CSVLogger, LambdaCallback, TerminateOnNaN
+from easynn.callbacks.monitor_callback import MonitorCallback
 from easynn.callbacks.monitors import (
     ActivationMonitor,
     BiasShiftWarning,
@@ -21,7 +22,7 @@ from easynn.training.progress import ProgbarLogger
 __all__ = [
     "Callback", "CallbackList", "History", "ProgbarLogger",
     "BackupAndRestore", "CSVLogger", "EarlyStopping", "LambdaCallback", "LearningRateScheduler",
-    "ModelCheckpoint", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
+    "ModelCheckpoint", "MonitorCallback", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
 ]
 __all__ += [
     "ActivationMonitor", "BiasShiftWarning", "DeadReLUWarning", "DiagnosticWarning", "ExplodingGradientWarning",

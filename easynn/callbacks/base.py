@@ -54,7 +54,8 @@ class LazyLogs(Mapping):
 
 
 class Callback:
-    """Base class of callbacks; override the hooks you need. Every hook takes ``logs=None``."""
+    """Base class of callbacks; override the hooks you need. Every hook takes ``logs=None``;
+    ``CallbackList`` always passes a mapping (``{}`` where there is nothing to report)."""
 
     def __init__(self) -> None:
         self.model = None
@@ -70,8 +71,14 @@ class Callback:
     def on_train_end(self, logs=None): ...
     def on_epoch_begin(self, epoch, logs=None): ...
     def on_epoch_end(self, epoch, logs=None): ...
-    def on_train_batch_begin(self, batch, logs=None): ...
-    def on_train_batch_end(self, batch, logs=None): ...
+    # As in Keras 3, the train batch hooks call Keras 2's on_batch_begin/on_batch_end, so a
+    # callback written for Keras 2 (overriding only those) is called.
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
     def on_test_begin(self, logs=None): ...
     def on_test_end(self, logs=None): ...
     def on_test_batch_begin(self, batch, logs=None): ...
@@ -81,12 +88,9 @@ class Callback:
     def on_predict_batch_begin(self, batch, logs=None): ...
     def on_predict_batch_end(self, batch, logs=None): ...
 
-    # Keras 2 aliases
-    def on_batch_begin(self, batch, logs=None):
-        self.on_train_batch_begin(batch, logs)
-
-    def on_batch_end(self, batch, logs=None):
-        self.on_train_batch_end(batch, logs)
+    # Keras 2 names of the train batch hooks (called by the two above).
+    def on_batch_begin(self, batch, logs=None): ...
+    def on_batch_end(self, batch, logs=None): ...
 
     def _implements(self, hook: str) -> bool:
         method = getattr(type(self), hook, None)
@@ -146,6 +150,9 @@ class CallbackList:
         return bool(self._active.get(hook, True))
 
     def _call(self, hook: str, *args) -> None:
+        # As Keras: every hook receives a logs mapping, never None (an empty dict at the begin hooks).
+        if args[-1] is None:
+            args = (*args[:-1], {})
         for callback in self._active.get(hook, self.callbacks):
             getattr(callback, hook)(*args)
 
@@ -164,3 +171,5 @@ class CallbackList:
     def on_test_batch_end(self, batch, logs=None): self._call("on_test_batch_end", batch, logs)
     def on_predict_batch_begin(self, batch, logs=None): self._call("on_predict_batch_begin", batch, logs)
     def on_predict_batch_end(self, batch, logs=None): self._call("on_predict_batch_end", batch, logs)
+    on_batch_begin = on_train_batch_begin  # Keras 2 names
+    on_batch_end = on_train_batch_end

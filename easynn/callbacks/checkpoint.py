@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from easynn import distribute
-from easynn.callbacks._monitor import check_mode
 from easynn.callbacks.base import Callback
+from easynn.callbacks.monitor_callback import MonitorCallback
 from easynn.saving.files import atomic_write
 
 __all__ = ["ModelCheckpoint", "BackupAndRestore"]
@@ -49,7 +49,7 @@ class _BatchCounter:
         return False
 
 
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(MonitorCallback):
     """Save the model (or its weights) at the end of every epoch, or every ``save_freq`` batches.
 
     ``filepath`` may hold ``str.format`` fields filled from the epoch (1-based, as Keras
@@ -64,7 +64,8 @@ class ModelCheckpoint(Callback):
         verbose: 1 prints a line at each decision.
         save_best_only: save only when ``monitor`` improves.
         save_weights_only: ``model.save_weights`` instead of ``model.save``.
-        mode: ``"auto"`` (max when the name has ``"acc"``, else min, as Keras), ``"min"``, ``"max"``.
+        mode: ``"auto"`` (min for losses, else the metric's own direction, as Keras 3's
+            MonitorCallback; see ``easynn.callbacks.monitor_callback``), ``"min"``, ``"max"``.
         save_freq: ``"epoch"`` or a number of training batches.
         initial_value_threshold: the "best" value to beat at the start (with ``save_best_only``).
 
@@ -82,23 +83,16 @@ class ModelCheckpoint(Callback):
     def __init__(self, filepath, monitor: str = "val_loss", verbose: int = 0, save_best_only: bool = False,
                  save_weights_only: bool = False, mode: str = "auto", save_freq="epoch",
                  initial_value_threshold: float | None = None):
-        super().__init__()
+        super().__init__(monitor, mode)
         if not isinstance(filepath, (str, os.PathLike)):
             raise TypeError(f"`filepath` must be a str or os.PathLike. Received: filepath={filepath!r}")
         self.filepath = os.fspath(filepath)
-        self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
         self.save_freq = _check_save_freq(save_freq)
-        self.mode = check_mode("ModelCheckpoint", mode)
-        if self.mode == "max" or (self.mode == "auto" and ("acc" in monitor or monitor.startswith("fmeasure"))):
-            self._better = lambda a, b: a > b
-            default = -np.inf
-        else:
-            self._better = lambda a, b: a < b
-            default = np.inf
-        self.best = default if initial_value_threshold is None else float(initial_value_threshold)
+        # None: the first value watched is the best so far (the direction is resolved then).
+        self.best = None if initial_value_threshold is None else float(initial_value_threshold)
         self._counter = _BatchCounter(self.save_freq)
         self._current_epoch = 0
 
@@ -142,14 +136,15 @@ class ModelCheckpoint(Callback):
                           stacklevel=3)
             return False
         current = float(current)
-        if self._better(current, self.best):
+        previous = self._worst() if self.best is None else self.best
+        if self._is_improvement(current, self.best):
             if self.verbose > 0:
-                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {current:.5f}, "
+                print(f"Epoch {epoch + 1}: {self.monitor} improved from {previous:.5f} to {current:.5f}, "
                       f"saving model to {path}", flush=True)
             self.best = current
             return True
         if self.verbose > 0:
-            print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}", flush=True)
+            print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {previous:.5f}", flush=True)
         return False
 
     def _save(self, epoch: int, batch: int | None, logs: dict) -> None:

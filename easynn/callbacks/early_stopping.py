@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import copy
-import operator
 import warnings
 
-from easynn.callbacks._monitor import check_mode, resolve_mode
-from easynn.callbacks.base import Callback
+from easynn.callbacks.monitor_callback import MonitorCallback
 
 __all__ = ["EarlyStopping"]
 
 
-class EarlyStopping(Callback):
+class EarlyStopping(MonitorCallback):
     """Stop training when ``monitor`` has not improved for ``patience`` epochs (Keras semantics).
 
     An epoch improves on the reference ``best`` when ``current - min_delta < best`` (mode
@@ -26,7 +24,8 @@ class EarlyStopping(Callback):
         min_delta: the least change that counts as an improvement (its sign is ignored).
         patience: epochs without improvement after which training stops.
         verbose: 1 prints the epoch where training stopped and the weights restoration.
-        mode: ``"min"``, ``"max"`` or ``"auto"`` (min for losses, max for accuracy-like metrics).
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (min for losses, else the metric's own
+            direction; see ``easynn.callbacks.monitor_callback``).
         baseline: a value to beat; ``wait`` is reset only by epochs better than it.
         restore_best_weights: at the end of training, load the weights of the best epoch
             (whenever best weights were recorded, even when training was not stopped early).
@@ -51,40 +50,22 @@ class EarlyStopping(Callback):
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0, patience: int = 0, verbose: int = 0,
                  mode: str = "auto", baseline: float | None = None, restore_best_weights: bool = False,
                  start_from_epoch: int = 0):
-        super().__init__()
+        super().__init__(monitor, mode, baseline, min_delta)
         if not isinstance(patience, int) or isinstance(patience, bool) or patience < 0:
             raise ValueError(f"`patience` must be a non-negative integer. Received: patience={patience!r}")
         if not isinstance(start_from_epoch, int) or isinstance(start_from_epoch, bool) or start_from_epoch < 0:
             raise ValueError(
                 f"`start_from_epoch` must be a non-negative integer. Received: start_from_epoch={start_from_epoch!r}"
             )
-        self.monitor = monitor
         self.patience = patience
         self.verbose = verbose
-        self.baseline = baseline
-        self.min_delta = abs(min_delta)
-        self.mode = check_mode("EarlyStopping", mode)
         self.restore_best_weights = restore_best_weights
         self.start_from_epoch = start_from_epoch
-        self.monitor_op = None
         self.wait = 0
         self.stopped_epoch = 0
         self.best = None
         self.best_weights = None
         self.best_epoch = 0
-
-    def _set_monitor_op(self) -> None:
-        if resolve_mode("EarlyStopping", self.monitor, self.mode) == "min":
-            self.monitor_op = operator.lt
-            self._signed_delta = -self.min_delta
-        else:
-            self.monitor_op = operator.gt
-            self._signed_delta = self.min_delta
-
-    def _is_improvement(self, value, reference) -> bool:
-        if reference is None:
-            return True
-        return bool(self.monitor_op(value - self._signed_delta, reference))
 
     def _snapshot(self):
         return copy.deepcopy({k: v.detach().cpu() for k, v in self.model.state_dict().items()})

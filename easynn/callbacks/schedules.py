@@ -13,8 +13,8 @@ import numbers
 import warnings
 from typing import Callable
 
-from easynn.callbacks._monitor import check_mode
 from easynn.callbacks.base import Callback
+from easynn.callbacks.monitor_callback import MonitorCallback
 
 __all__ = ["ReduceLROnPlateau", "LearningRateScheduler"]
 
@@ -26,12 +26,12 @@ def _optimizer(model, owner: str):
     return optimizer
 
 
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiply the learning rate by ``factor`` when ``monitor`` stops improving.
 
     An epoch improves when ``current < best - min_delta`` (mode ``"min"``) or
-    ``current > best + min_delta`` (mode ``"max"``; ``"auto"`` picks max when the monitored name
-    contains ``"acc"``, as Keras does). After ``patience`` epochs without improvement the rate
+    ``current > best + min_delta`` (mode ``"max"``; ``"auto"``: min for losses, else the
+    metric's own direction, the rule shared with EarlyStopping and ModelCheckpoint). After ``patience`` epochs without improvement the rate
     becomes ``max(lr * factor, min_lr)``, then ``cooldown`` epochs pass before counting again.
 
     Args:
@@ -62,28 +62,20 @@ class ReduceLROnPlateau(Callback):
 
     def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, verbose: int = 0,
                  mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0, **kwargs):
-        super().__init__()
+        super().__init__(monitor, mode, min_delta=min_delta)
         if kwargs:
             raise TypeError(f"ReduceLROnPlateau got unexpected keyword arguments: {sorted(kwargs)}")
         if not 0 <= factor < 1.0:
             raise ValueError(f"ReduceLROnPlateau needs 0 <= factor < 1. Received: factor={factor}")
-        self.monitor = monitor
         self.factor = float(factor)
         self.min_lr = float(min_lr)
-        self.min_delta = float(min_delta)
         self.patience = patience
         self.verbose = verbose
         self.cooldown = cooldown
-        self.mode = check_mode("ReduceLROnPlateau", mode)
         self._reset()
 
     def _reset(self) -> None:
-        if self.mode == "min" or (self.mode == "auto" and "acc" not in self.monitor):
-            self.monitor_op = lambda a, b: a < b - self.min_delta
-            self.best = math.inf
-        else:
-            self.monitor_op = lambda a, b: a > b + self.min_delta
-            self.best = -math.inf
+        self.best = None  # the first value watched improves; the direction is resolved then
         self.cooldown_counter = 0
         self.wait = 0
 
@@ -107,7 +99,7 @@ class ReduceLROnPlateau(Callback):
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
-        if self.monitor_op(current, self.best):
+        if self._is_improvement(current, self.best):
             self.best = current
             self.wait = 0
         elif not self.in_cooldown():

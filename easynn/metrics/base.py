@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 import torch
@@ -181,6 +182,28 @@ for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
 _INITIALIZERS = {"zeros": 0.0, "ones": 1.0}
 
 
+def _plain(value):
+    if isinstance(value, MetricVariable):
+        return value.value.clone()  # a copy: the logs must not change with the next update
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+def _tensor_result(fn):
+    if getattr(fn, "_easynn_tensor_result", False):
+        return fn
+
+    @functools.wraps(fn)
+    def result(self):
+        return _plain(fn(self))
+
+    result._easynn_tensor_result = True
+    return result
+
+
 class Metric:
     """Base class of stateful metrics (Keras 3's ``keras.metrics.Metric``).
 
@@ -203,6 +226,12 @@ class Metric:
     """
 
     direction: str | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A result() that returns a state variable (as the keras-io guides write it) gives a tensor.
+        if "result" in cls.__dict__:
+            cls.result = _tensor_result(cls.__dict__["result"])
 
     def __init__(self, dtype=None, name: str | None = None):
         self.name = name or to_snake_case(type(self).__name__)

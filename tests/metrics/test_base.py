@@ -119,3 +119,11 @@ def test_variable_arithmetic_and_torch_functions():
     assert (v + 1).tolist() == [2.0, 5.0] and (2 * v).tolist() == [2.0, 8.0] and torch.sqrt(v).tolist() == [1.0, 2.0]
     v.assign_sub(torch.tensor([1.0, 1.0]))
     assert v.tolist() == [0.0, 3.0] and f"{v[1]:.1f}" == "3.0"
+
+
+def test_a_result_returning_a_variable_gives_a_tensor_copy():
+    m = CategoricalTruePositives()
+    first = m(torch.tensor([1]), torch.tensor([[0.1, 0.9]]))
+    assert isinstance(first, torch.Tensor) and float(first) == 1.0
+    m.update_state(torch.tensor([1]), torch.tensor([[0.1, 0.9]]))
+    assert float(first) == 1.0 and float(m.result()) == 2.0  # the earlier result did not change
