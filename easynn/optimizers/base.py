@@ -32,11 +32,11 @@ import math
 import numbers
 import sys
 import warnings
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 import torch
 
-from easynn.optimizers.schedules import LearningRateSchedule, _SCHEDULES
+from easynn.optimizers.schedules import _SCHEDULES, LearningRateSchedule
 
 __all__ = ["Optimizer"]
 
