@@ -428,7 +428,8 @@ def run_script(item):
     rows = json.loads(pathlib.Path(item["rows"]).read_text()) if os.path.exists(item["rows"]) else []
     errors = [r for r in rows if r.get("error")]
     unsupported = [r for r in rows if r.get("unsupported")]
-    details = f"{len(rows) - len(errors) - len(unsupported)} rows"
+    timed = len(rows) - len(errors) - len(unsupported)
+    details = f"{timed} row{'' if timed == 1 else 's'}"
     if unsupported:
         details += f"; not supported: {unsupported[0]['loop']} ({unsupported[0]['unsupported'][:120]})"
     if errors:
