@@ -108,6 +108,8 @@ def concatenate(xs: Any, axis: int | None = 0) -> Tensor:
                 [0., 1., 1.]])
     """
     tensors = seq(xs, "concatenate")
+    if not tensors:
+        raise ValueError("concatenate(): `xs` must be a non-empty list of tensors. Received: an empty list")
     if axis is None:
         tensors, axis = [t.reshape(-1) for t in tensors], 0
     try:
@@ -122,6 +124,8 @@ def concatenate(xs: Any, axis: int | None = 0) -> Tensor:
 def stack(x: Any, axis: int = 0) -> Tensor:
     """Join same-shape tensors along a new axis."""
     tensors = seq(x, "stack", "x")
+    if not tensors:
+        raise ValueError("stack(): `x` must be a non-empty list of tensors. Received: an empty list")
     try:
         return torch.stack(tensors, dim=axis)
     except (RuntimeError, IndexError) as error:
@@ -330,7 +334,9 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = N
 def take(x: Any, indices: Any, axis: int | None = None) -> Tensor:
     """Elements of ``x`` at ``indices`` along ``axis`` (of the flattened tensor when None); negatives count back."""
     x = tensor(x)
-    indices = like(indices, x)
+    indices = tensor(indices)
+    if indices.device != x.device:
+        indices = indices.to(x.device)
     if indices.is_floating_point() or indices.dtype == torch.bool:
         raise TypeError(f"take(): `indices` must be integers. Received: indices.dtype={indices.dtype}")
     if axis is None:

@@ -120,6 +120,8 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 def var(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Population variance (NumPy's ``ddof=0``) over ``axis``."""
     x = tensor(x)
+    if axis == () or axis == []:
+        return torch.zeros_like(_float_compute(x)[0], dtype=_float_compute(x)[1])
     axis = _axes("var", axis, x.ndim)
     x, out = _float_compute(x)
     return torch.var(x, dim=axis, keepdim=keepdims, correction=0).to(out)
@@ -129,6 +131,8 @@ def var(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 def std(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Population standard deviation (NumPy's ``ddof=0``) over ``axis``."""
     x = tensor(x)
+    if axis == () or axis == []:
+        return torch.zeros_like(_float_compute(x)[0], dtype=_float_compute(x)[1])
     axis = _axes("std", axis, x.ndim)
     x, out = _float_compute(x)
     return torch.std(x, dim=axis, keepdim=keepdims, correction=0).to(out)
@@ -136,6 +140,8 @@ def std(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 def _extreme(name: str, torch_fn: Any, x: Any, axis: Any, keepdims: bool, initial: Any) -> Tensor:
     x = tensor(x)
+    if axis == () or axis == []:
+        return x  # NumPy: reducing over no axis is the identity
     dim = () if axis is None else _axes(name, axis, x.ndim)
     if x.numel() == 0 and initial is not None:
         shape = torch.sum(x, dim=dim, keepdim=keepdims).shape
@@ -184,6 +190,8 @@ def ptp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 def _logical(name: str, torch_fn: Any, x: Any, axis: Any, keepdims: bool) -> Tensor:
     x = tensor(x)
+    if axis == () or axis == []:
+        return x != 0
     axis = _axes(name, axis, x.ndim)
     if axis is None:
         out = torch_fn(x)
@@ -427,7 +435,10 @@ def digitize(x: Any, bins: Any) -> Tensor:
     dtype = torch.promote_types(x.dtype, bins.dtype)
     if dtype == torch.bool:
         dtype = torch.uint8
-    return torch.bucketize(x.to(dtype), bins.to(dtype), right=True, out_int32=True)
+    x, bins = x.to(dtype), bins.to(dtype)
+    if bins.numel() > 1 and bool(bins[0] > bins[-1]):  # decreasing bins: bins[i-1] > x >= bins[i]
+        return bins.numel() - torch.bucketize(x, bins.flip(0), right=True, out_int32=True)
+    return torch.bucketize(x, bins, right=True, out_int32=True)
 
 
 @op

@@ -92,6 +92,8 @@ def test_shape_errors_name_op_and_shapes():
         ops.broadcast_to(np.zeros(3), (2, 4))
     with pytest.raises(ValueError, match=r"expand_dims\(\).*axis"):
         ops.expand_dims(np.zeros(3), 3)
+    with pytest.raises(ValueError, match=r"concatenate\(\).*empty"):
+        ops.concatenate([])
 
 
 def test_join_and_split():
@@ -138,6 +140,8 @@ def test_indexing():
     assert_matches(ops.take(x, idx), np.take(x, idx))
     assert_matches(ops.take(x, idx, axis=1), np.take(x, idx, axis=1))
     assert_matches(ops.take(x, [2, 0], axis=0), np.take(x, [2, 0], axis=0))
+    assert_matches(ops.take(x, 1), np.take(x, 1))
+    assert_matches(ops.take(x, -1, axis=1), np.take(x, -1, axis=1))
     order = np.argsort(x, axis=1)
     assert_matches(ops.take_along_axis(x, order, axis=1), np.take_along_axis(x, order, axis=1))
     assert_matches(ops.take_along_axis(x, np.array([[0], [-1], [1]]), axis=1),

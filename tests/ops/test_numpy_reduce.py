@@ -179,3 +179,14 @@ def test_reduction_gradients():
     for fn in (lambda t: ops.mean(t, axis=0), lambda t: ops.std(t), lambda t: ops.prod(t, axis=(0, 1)),
                lambda t: ops.max(t, axis=-1), lambda t: ops.cumsum(t, axis=1)):
         assert torch.autograd.gradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("name", ["sum", "max", "min", "var", "std", "all", "any", "prod", "mean"])
+def test_empty_axis_tuple_reduces_nothing(name):
+    x = sample((2, 3), "float32", low=0.5, high=1.5)
+    assert_matches(getattr(ops, name)(x, axis=()), getattr(np, name)(x, axis=()), rtol=1e-6)
+
+
+def test_digitize_with_decreasing_bins():
+    bins, x = np.array([3.0, 2.0, 1.0]), np.array([0.5, 1.0, 2.0, 2.5, 3.0, 4.0])
+    assert_matches(ops.digitize(x, bins), np.digitize(x, bins), dtype="int32")
