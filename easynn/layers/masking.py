@@ -25,7 +25,7 @@ import torch
 
 from easynn.layers.base import Layer
 
-__all__ = ["Masking", "masked_sum", "masked_mean", "masked_max", "expand_mask"]
+__all__ = ["Masking", "masked_sum", "masked_mean", "masked_max", "expand_mask", "call_with_mask"]
 
 
 def expand_mask(x: torch.Tensor, mask: torch.Tensor, axis: int = 1) -> torch.Tensor:
@@ -81,6 +81,58 @@ def masked_max(x: torch.Tensor, mask: torch.Tensor | None, axis: int = 1) -> tor
     m = expand_mask(x, mask, axis).bool()
     low = torch.finfo(x.dtype).min if x.is_floating_point() else torch.iinfo(x.dtype).min
     return x.masked_fill(~m, low).amax(dim=axis)
+
+
+def _call_takes_mask(layer: Any) -> bool:
+    import inspect
+
+    fn = getattr(layer, "call", None)
+    try:
+        return fn is not None and "mask" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
+
+
+def call_with_mask(layer: Any, inputs: Any, mask: Any = None, **kwargs: Any) -> tuple[Any, Any]:
+    """Call ``layer`` with Keras 3's mask rules; return ``(outputs, output_mask)``.
+
+    The rules (what ``Sequential`` and the functional graph do between layers):
+        * the layer's ``call`` receives ``mask=`` only when it declares a ``mask`` argument and
+          the mask is not ``None`` (an explicit ``mask=`` in ``kwargs`` wins);
+        * the output mask is ``layer.compute_mask(inputs, mask)`` when the layer supports
+          masking or generates masks (``Embedding(mask_zero=True)``, ``Masking``), else ``None``.
+
+    Args:
+        layer: any layer (plain torch modules never take or make masks).
+        inputs: the layer's input (tensor or list).
+        mask: the incoming mask (bool ``(batch, timesteps)``) or ``None``.
+        **kwargs: other call arguments (``training``...).
+
+    Returns:
+        ``(outputs, output_mask)``.
+
+    Example:
+        >>> import torch
+        >>> from easynn.layers.embedding import Embedding
+        >>> from easynn.layers.rnn.lstm_gru import LSTM
+        >>> ids = torch.tensor([[4, 2, 0]])
+        >>> x, m = call_with_mask(Embedding(5, 3, mask_zero=True), ids)
+        >>> m.tolist()
+        [[True, True, False]]
+        >>> y, m2 = call_with_mask(LSTM(2), x, m)
+        >>> tuple(y.shape), m2
+        ((1, 2), None)
+    """
+    if mask is not None and "mask" not in kwargs and _call_takes_mask(layer):
+        kwargs["mask"] = mask
+    outputs = layer(inputs, **kwargs)
+    compute = getattr(layer, "compute_mask", None)
+    if compute is None:
+        return outputs, None
+    generates = isinstance(layer, Masking) or getattr(layer, "mask_zero", False)
+    if not (generates or getattr(layer, "supports_masking", False)):
+        return outputs, None
+    return outputs, compute(inputs, mask)
 
 
 class Masking(Layer):

@@ -5,7 +5,7 @@ import torch
 
 import easynn
 from easynn.layers import LSTM, Dense, Embedding, GlobalAveragePooling1D, Masking
-from easynn.layers.masking import masked_max, masked_mean, masked_sum
+from easynn.layers.masking import call_with_mask, masked_max, masked_mean, masked_sum
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +81,25 @@ def test_masked_lstm_classifier_fits():
     model.compile(optimizer=easynn.optimizers.Adam(0.03), loss="binary_crossentropy", metrics=["accuracy"])
     history = model.fit(ids, y, epochs=20, batch_size=96, verbose=0)
     assert history.history["accuracy"][-1] > 0.9
+
+
+def test_call_with_mask_threads_masks_as_keras():
+    from easynn.layers import Bidirectional, TimeDistributed
+
+    ids = torch.tensor([[3, 5, 2, 0, 0], [1, 4, 6, 7, 8]])
+    stack = [Embedding(10, 4, mask_zero=True), Bidirectional(LSTM(3, return_sequences=True)),
+             TimeDistributed(Dense(2)), LSTM(2)]
+    x, mask = ids, None
+    masks = []
+    for layer in stack:
+        x, mask = call_with_mask(layer, x, mask)
+        masks.append(mask)
+    assert masks[0].tolist() == [[True, True, True, False, False], [True] * 5]
+    assert masks[1] is masks[0] and masks[2] is masks[0] and masks[3] is None
+    embed, bi, td, last = stack
+    m = embed.compute_mask(ids)
+    torch.testing.assert_close(x, last(td(bi(embed(ids), mask=m)), mask=m))
+    assert call_with_mask(torch.nn.Identity(), x, m)[1] is None  # plain torch modules drop masks
 
 
 @pytest.mark.xfail(strict=False, reason="mask propagation through Sequential wired by the lead")
