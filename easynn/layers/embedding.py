@@ -20,16 +20,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from easynn import initializers, regularizers
+from easynn import _validation, initializers, regularizers
 from easynn.layers.base import Layer
 
 __all__ = ["Embedding"]
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    return value
 
 
 class Embedding(Layer):
@@ -43,8 +37,11 @@ class Embedding(Layer):
         embeddings_initializer: initializer of the ``(input_dim, output_dim)`` table; Keras's
             ``"uniform"`` is U(-0.05, 0.05) (torch's ``nn.Embedding`` uses N(0, 1)).
         embeddings_regularizer: optional penalty on the table.
+        embeddings_constraint: must be ``None`` (constraints are not supported yet).
         mask_zero: treat id 0 as padding: ``compute_mask(inputs)`` returns ``inputs != 0`` for
             the layers after it (RNNs skip those steps). Id 0 then should not be a real token.
+        weights: optional initial table ``(input_dim, output_dim)`` (or a list holding it), as
+            Keras's ``weights=`` (e.g. pretrained word vectors).
         input_length: Keras 2 argument, ignored (with a ``DeprecationWarning``).
         **kwargs: base layer arguments.
 
@@ -72,13 +69,21 @@ class Embedding(Layer):
         output_dim: int,
         embeddings_initializer: Any = "uniform",
         embeddings_regularizer: Any = None,
+        embeddings_constraint: Any = None,
         mask_zero: bool = False,
+        weights: Any = None,
         input_length: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.input_dim = _positive_int("input_dim", input_dim)
-        self.output_dim = _positive_int("output_dim", output_dim)
+        if embeddings_constraint is not None:
+            raise NotImplementedError(
+                "Embedding(embeddings_constraint=...) is not supported by easynn yet. "
+                f"Received: embeddings_constraint={embeddings_constraint!r}"
+            )
+        self._initial_weights = None if weights is None else [weights] if not isinstance(weights, list) else weights
+        self.input_dim = _validation.positive_int("input_dim", input_dim)
+        self.output_dim = _validation.positive_int("output_dim", output_dim)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.mask_zero = bool(mask_zero)
@@ -96,6 +101,9 @@ class Embedding(Layer):
             (self.input_dim, self.output_dim), self.embeddings_initializer,
             regularizer=self.embeddings_regularizer, name="embeddings",
         )
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         if inputs.is_floating_point():

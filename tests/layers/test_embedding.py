@@ -65,3 +65,13 @@ def test_out_of_range_ids_raise():
     layer = Embedding(3, 2)
     with pytest.raises(IndexError):
         layer(torch.tensor([3]))
+
+
+def test_pretrained_weights_and_constraint_argument():
+    table = np.arange(12, dtype=np.float32).reshape(4, 3)
+    layer = Embedding(4, 3, weights=[table])
+    np.testing.assert_array_equal(layer(torch.tensor([[2]])).detach().numpy()[0, 0], table[2])
+    np.testing.assert_array_equal(Embedding(4, 3, weights=table)(torch.tensor([3])).detach().numpy()[0], table[3])
+    assert Embedding(4, 3, embeddings_constraint=None).output_dim == 3
+    with pytest.raises(NotImplementedError, match="embeddings_constraint"):
+        Embedding(4, 3, embeddings_constraint="non_neg")
