@@ -36,7 +36,7 @@ from typing import Any, Callable
 
 import torch
 
-__all__ = ["op", "binary_op", "ConversionError", "register_symbolic_type", "unregister_symbolic_type", "symbolic_types"]
+__all__ = ["op", "binary_op", "AxisError", "ConversionError", "register_symbolic_type", "unregister_symbolic_type", "symbolic_types"]
 
 Handler = Callable[[str, Callable, tuple, dict], Any]
 
@@ -86,6 +86,23 @@ class ConversionError(TypeError):
     """Raised by the conversion helpers for a value that is not a tensor; :func:`op` names the op."""
 
 
+class AxisError(ValueError, IndexError):
+    """An axis out of range (a ValueError, and an IndexError as NumPy's AxisError is)."""
+
+
+def _keras_error(name: str, fn: Callable, args: tuple, kwargs: dict, error: Exception) -> Exception:
+    """A torch error escaping op ``name`` as a ValueError/TypeError naming the op and its operands."""
+    from easynn.ops._convert import fail  # noqa: PLC0415 - error path only; _convert imports this module
+
+    names = fn.__code__.co_varnames[: fn.__code__.co_argcount]
+    operands = {names[i] if i < len(names) else f"args[{i}]": value for i, value in enumerate(args)}
+    operands.update(kwargs)
+    converted = fail(name, error, **operands)
+    if isinstance(error, IndexError):
+        return AxisError(str(converted))
+    return converted
+
+
 def _find_symbolic(args: tuple, kwargs: dict) -> Any:
     types = _TYPES
     for values in (args, kwargs.values()):
@@ -116,6 +133,13 @@ def op(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except ConversionError as error:
             raise TypeError(f"{name}(): {error}") from None
+        except (RuntimeError, IndexError, TypeError) as error:
+            kind = type(error)
+            if kind is TypeError and not str(error).startswith(f"{name}()"):
+                raise TypeError(f"{name}(): {error}") from None
+            if kind is not RuntimeError and kind is not IndexError:  # NotImplementedError, AxisError...: clear
+                raise
+            raise _keras_error(name, fn, args, kwargs, error) from None
 
     wrapper.__easynn_op__ = True
     # doctest collects a function only when its globals are the module's: keep the module's.

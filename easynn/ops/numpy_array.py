@@ -20,7 +20,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from easynn.ops._convert import Tensor, convert_to_tensor, describe, fail, like, seq, tensor
+from easynn.ops._convert import Tensor, convert_to_tensor, fail, like, seq, tensor
 from easynn.ops._dispatch import op
 
 __all__ = [
@@ -49,8 +49,13 @@ def reshape(x: Any, newshape: Any) -> Tensor:
     if not isinstance(newshape, (tuple, list, torch.Size)):
         newshape = (newshape,)
     try:
-        return torch.reshape(x, tuple(-1 if s is None else int(s) for s in newshape))
-    except RuntimeError as error:
+        if None not in newshape:
+            return torch.reshape(x, newshape)
+        return torch.reshape(x, tuple(-1 if s is None else s for s in newshape))
+    except (RuntimeError, TypeError) as error:
+        if not all(s is None or isinstance(s, int) or (isinstance(s, Tensor) and s.numel() == 1) for s in newshape):
+            raise TypeError(f"reshape(): `newshape` must be an int or a tuple of ints (-1 or None for one unknown "
+                            f"size). Received: newshape={newshape!r}") from None
         raise ValueError(f"reshape(): cannot reshape a tensor of shape {tuple(x.shape)} ({x.numel()} elements) "
                          f"into newshape={tuple(newshape)}. (torch: {error})") from None
 
@@ -374,10 +379,7 @@ def get_item(x: Any, key: Any) -> Tensor:
     x = tensor(x)
     if isinstance(key, list):
         key = convert_to_tensor(key)
-    try:
-        return x[key]
-    except (IndexError, RuntimeError) as error:
-        raise IndexError(f"get_item(): invalid key {key!r:.60} for {describe(x)}. ({error})") from None
+    return x[key]  # an IndexError becomes easynn's AxisError naming get_item (see _dispatch.op)
 
 
 @op

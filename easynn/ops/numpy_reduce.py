@@ -40,7 +40,9 @@ def _axes(name: str, axis: Any, ndim: int) -> Any:
     many = isinstance(axis, (tuple, list))
     items = axis if many else (axis,)
     for a in items:
-        if isinstance(a, bool) or not isinstance(a, int) or not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
+        if isinstance(a, bool) or not isinstance(a, int):
+            raise TypeError(f"{name}(): `axis` must be None, an int or a tuple of ints. Received: axis={axis!r}")
+        if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
             raise ValueError(f"{name}(): `axis` {a!r} is out of bounds for a tensor of rank {ndim}. "
                              f"Received: axis={axis!r}")
     return tuple(items) if many else axis

@@ -96,3 +96,19 @@ def test_cuda_inputs_stay_on_cuda():
                 ops.where(x > 0, x, 0.0), ops.sum(x, axis=0), ops.concatenate([x, np.zeros((1, 3))], axis=0),
                 ops.take(x, [0, 1], axis=1), ops.pad(x, 1, mode="reflect"), ops.histogram(x)[0]):
         assert out.device.type == "cuda"
+
+
+def test_torch_errors_escaping_an_op_name_it():
+    with pytest.raises(ValueError, match=r"tril\(\).*shape=\(3,\)"):
+        ops.tril(torch.ones(3))
+    with pytest.raises(_dispatch.AxisError, match=r"moveaxis\(\).*\(2, 3\)") as caught:
+        ops.moveaxis(torch.ones(2, 3), 0, 5)
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, IndexError)
+    with pytest.raises(IndexError, match=r"get_item\(\).*out of bounds"):
+        ops.get_item(torch.ones(2), 5)
+    with pytest.raises(TypeError, match=r"reshape\(\).*newshape"):
+        ops.reshape(torch.ones(2), "a")
+    with pytest.raises(TypeError, match=r"sum\(\).*axis"):
+        ops.sum(torch.ones(2), axis="a")
+    with pytest.raises(TypeError, match=r"add\(\).*str"):
+        ops.add(torch.ones(2), "a")
