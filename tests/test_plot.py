@@ -131,5 +131,5 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    with pytest.raises(ImportError, match=r"pip install easynn\[plot\]"):
+    with pytest.raises(ImportError, match=r"pip install matplotlib"):  # not easynn[plot]: another project's name
         plot.activations(["relu"])

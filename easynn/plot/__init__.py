@@ -1,4 +1,4 @@
-"""Pictures (optional extra ``pip install easynn[plot]``; matplotlib loads only when drawing).
+"""Pictures (needs matplotlib: ``pip install matplotlib``; it loads only when drawing).
 
 * ``history``: loss and metric curves of a ``History``;
 * ``activations``: each activation with its derivative;

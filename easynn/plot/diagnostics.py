@@ -6,7 +6,7 @@
 * ``loss_surface``: figure 4.9, the non-convex loss of ``y = σ(w2 σ(w1 x))`` over ``(w1, w2)``;
 * ``model``: the layer graph, one box per layer (name, type, output shape), arrows for data flow.
 
-matplotlib is an optional extra (``pip install easynn[plot]``), imported only when drawing, with
+matplotlib is optional (``pip install matplotlib``), imported only when drawing, with
 the Agg canvas (no display needed). Each function returns the ``Figure`` and writes a PNG of
 exactly ``figsize * dpi`` pixels when ``path`` is given.
 """
@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 from easynn import activations as _activations
-from easynn.plot._figures import new_figure, save_png
+from easynn.plot._figures import DEFAULT_DPI, new_figure, save_png
 
 __all__ = ["activations", "gradient_flow", "loss_surface", "model"]
 
@@ -47,7 +47,7 @@ def _range(name: str, value: Any) -> tuple[float, float]:
 
 # ---------------------------------------------------------------------------------- activations
 def activations(names: Sequence[str | Callable] | None = None, path=None, x_range=(-5.0, 5.0), ncols: int = 4,
-                size: float = 2.5, dpi: int = 100, points: int = 401):
+                size: float = 2.5, dpi: int = DEFAULT_DPI, points: int = 401):
     """Each activation ``f`` (solid) and its derivative ``f'`` (dashed), one panel per function.
 
     The derivative is ``d f(x) / dx`` from autograd, so it shows what easynn's backward pass
@@ -109,13 +109,13 @@ def activations(names: Sequence[str | Callable] | None = None, path=None, x_rang
         ax.set_title(label, fontsize=10)
         ax.tick_params(labelsize=7)
         if index == 0:
-            ax.legend(fontsize=7, loc="upper left")
+            ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     return save_png(fig, path, dpi)
 
 
 # ---------------------------------------------------------------------------------- gradient flow
-def gradient_flow(history, path=None, figsize=(10.0, 4.0), dpi: int = 100, title: str | None = None):
+def gradient_flow(history, path=None, figsize=(10.0, 4.0), dpi: int = DEFAULT_DPI, title: str | None = None):
     """Per-layer gradient norms (log scale): over epochs (left) and by depth at the last epoch (right).
 
     Reads the ``"grad_norm/<layer>"`` entries ``GradientMonitor`` adds to the logs. A vanishing
@@ -150,7 +150,7 @@ def gradient_flow(history, path=None, figsize=(10.0, 4.0), dpi: int = 100, title
             "`history` has no 'grad_norm/<layer>' entries. Train with "
             "callbacks=[easynn.callbacks.GradientMonitor()] to record them."
         )
-    epochs = list(getattr(history, "epoch", []) or []) or list(range(len(layers[0][1])))
+    epochs = [e + 1 for e in (list(getattr(history, "epoch", []) or []) or list(range(len(layers[0][1]))))]
     fig = new_figure(tuple(figsize), dpi)
     left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     from matplotlib import colormaps
@@ -164,14 +164,16 @@ def gradient_flow(history, path=None, figsize=(10.0, 4.0), dpi: int = 100, title
     left.xaxis.get_major_locator().set_params(integer=True)
     left.set_ylabel("gradient norm")
     left.set_title("per-layer gradient norm", fontsize=10)
-    if len(layers) <= 12:
-        left.legend(fontsize=6, ncol=2)
+    if len(layers) <= 12:  # below the axes, so that it never hides a curve
+        left.legend(fontsize=7, ncol=min(len(layers), 3), loc="upper center", bbox_to_anchor=(0.5, -0.2),
+                    frameon=False)
     last = [values[-1] if values else math.nan for _, values in layers]
     depth = list(range(1, len(layers) + 1))
-    right.bar(depth, [v if v > 0 else math.nan for v in last], color="tab:blue")
+    right.bar(depth, [v if v > 0 else math.nan for v in last],  # the same colour per layer as on the left
+              color=[colours(i / max(len(layers) - 1, 1) * 0.9) for i in range(len(layers))])
     right.set_yscale("log")
     right.set_xticks(depth)
-    right.set_xticklabels([name for name, _ in layers], rotation=60, ha="right", fontsize=6)
+    right.set_xticklabels([name for name, _ in layers], rotation=45, ha="right", fontsize=8)
     right.set_xlabel("layer (input -> output)")
     right.set_title("last epoch, by depth", fontsize=10)
     if title:
@@ -246,7 +248,7 @@ def surface_grid(x, y, w_range=(-10.0, 10.0), resolution: int = 101, loss: str =
 
 
 def loss_surface(x, y, path=None, w_range=(-10.0, 10.0), resolution: int = 101, loss: str = "mse",
-                 kind: str = "surface", figsize=(7.0, 5.5), dpi: int = 100):
+                 kind: str = "surface", figsize=(7.0, 5.5), dpi: int = DEFAULT_DPI):
     """Figure 4.9 of the lecture: the loss of ``y = σ(w2 σ(w1 x))`` over ``(w1, w2)``.
 
     Even this two-weight network has a non-convex loss: flat plateaus where the sigmoids saturate
@@ -285,17 +287,24 @@ def loss_surface(x, y, path=None, w_range=(-10.0, 10.0), resolution: int = 101, 
 
         ax = fig.add_subplot(1, 1, 1, projection="3d")
         ax.plot_surface(w1, w2, surface, cmap="viridis", linewidth=0, antialiased=True)
-        ax.set_zlabel(loss)
+        ax.set_zlabel(loss, labelpad=10)
+        from matplotlib.ticker import MaxNLocator
+
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):  # fewer ticks: 3-D labels otherwise run together
+            axis.set_major_locator(MaxNLocator(5))
+        ax.tick_params(labelsize=8)
     else:
         ax = fig.add_subplot(1, 1, 1)
         filled = ax.contourf(w1, w2, surface, levels=30, cmap="viridis")
         fig.colorbar(filled, ax=ax, label=loss)
         row, col = divmod(int(surface.argmin()), surface.shape[1])
-        ax.plot([w1[row, col]], [w2[row, col]], marker="*", color="red", ms=10, ls="none", label="grid minimum")
-        ax.legend(fontsize=8, loc="upper right")
+        ax.plot([w1[row, col]], [w2[row, col]], marker="*", color="red", ms=10, ls="none", label="grid minimum",
+                clip_on=False)  # a minimum on the border stays whole
     ax.set_xlabel("w1")
     ax.set_ylabel("w2")
-    ax.set_title("loss of y = σ(w2 σ(w1 x))", fontsize=10)
+    ax.set_title("loss of y = σ(w2 σ(w1 x))", fontsize=10, loc="left")
+    if kind == "contour":  # above the axes, right of the title: it hides no part of the surface
+        ax.legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, borderaxespad=0.2)
     if kind == "contour":
         fig.tight_layout()
     return save_png(fig, path, dpi)
@@ -331,7 +340,7 @@ def _graph(net) -> tuple[list[tuple[str, str, str]], list[tuple[int, int]]]:
     return boxes, edges
 
 
-def model(model, path=None, figsize=None, dpi: int = 100):
+def model(model, path=None, figsize=None, dpi: int = DEFAULT_DPI):
     """The model's layer graph: one box per layer (name, type, output shape), arrows for data flow.
 
     A ``Sequential`` model is a chain from its input; a functional model uses its layers' inbound

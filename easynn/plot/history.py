@@ -1,17 +1,17 @@
 """Training curves from a ``History``: loss and each metric, train vs validation.
 
-matplotlib is an optional extra (``pip install easynn[plot]``); it is imported only when a plot
+matplotlib is optional (``pip install matplotlib``); it is imported only when a plot
 is drawn, with the non-interactive Agg backend, so plotting works on servers without a display.
 """
 
 from __future__ import annotations
 
-from easynn.plot._figures import new_figure, save_png
+from easynn.plot._figures import DEFAULT_DPI, new_figure, save_png
 
 __all__ = ["history"]
 
 
-def history(history, path=None, metrics=None, dpi: int = 100, width: float = 6.0, height: float = 3.5):
+def history(history, path=None, metrics=None, dpi: int = DEFAULT_DPI, width: float = 6.0, height: float = 3.5):
     """Plot loss and metric curves: one subplot per quantity, validation dashed.
 
     Args:
@@ -27,7 +27,7 @@ def history(history, path=None, metrics=None, dpi: int = 100, width: float = 6.0
         The matplotlib ``Figure`` (``width * dpi`` by ``height * len(metrics) * dpi`` pixels).
 
     Raises:
-        ImportError: when matplotlib is missing, naming ``pip install easynn[plot]``.
+        ImportError: when matplotlib is missing, naming ``pip install matplotlib``.
         ValueError: when ``metrics`` names a quantity the history does not have, or it is empty.
 
     Example:
@@ -63,7 +63,9 @@ def history(history, path=None, metrics=None, dpi: int = 100, width: float = 6.0
         ax.set_title(name)
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
+        ax.xaxis.get_major_locator().set_params(integer=True)  # epochs 1, 2, 3: no 1.5
         ax.grid(True, alpha=0.3)
-        ax.legend()
+        # Right of the axes: the legend never hides a curve.
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9, borderaxespad=0.0)
     fig.tight_layout()
     return save_png(fig, path, dpi)
