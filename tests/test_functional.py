@@ -206,30 +206,35 @@ def test_wrapped_torch_module_trains_in_functional_model():
     assert not torch.equal(before, linear.weight.detach().cpu())
 
 
-def test_fused_softmax_crossentropy_uses_logits():
+def test_fused_softmax_crossentropy_uses_the_output_layers_logits():
     x = easynn.Input(shape=(2,))
     head = Dense(3, activation="softmax", name="head")
-    model = easynn.Model(x, head(Dense(4, name="hidden")(x)))
+    hidden = Dense(4, name="hidden")
+    model = easynn.Model(x, head(hidden(x)))
     assert model.final_activation() == "softmax"
     data = torch.randn(8, 2)
-    torch.testing.assert_close(model.call_logits(data).softmax(-1), model(data))
-    # Huge logits: softmax saturates to exact 0/1, so log(probabilities) would be infinite.
+    output = model(data)
+    # The output layer runs through its normal call; its output carries the logits it came from.
+    torch.testing.assert_close(output._keras_logits, head.call_logits(hidden(data)))
+    # Huge logits: softmax saturates to exact 0/1. The reported loss is Keras's clipped value ...
     with torch.no_grad():
         head.kernel.mul_(1e4)
     labels = np.eye(3, dtype="float32")[np.arange(8) % 3]
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     loss = model.evaluate(data.numpy(), labels, verbose=0)
-    logits = model.call_logits(data.to(model.device)).detach().cpu()
-    expected = F.cross_entropy(logits, torch.as_tensor(labels)).item()
-    assert np.isfinite(loss) and loss == pytest.approx(expected, rel=1e-4)
-    assert model._trainer.fused_loss is not None
+    with torch.no_grad():
+        probs = model(data.to(model.device)).cpu()
+    clipped = -(torch.as_tensor(labels) * probs.clamp(1e-7, 1 - 1e-7).log()).sum(-1).mean()
+    assert np.isfinite(loss) and loss == pytest.approx(float(clipped), rel=1e-4)
+    # ... and the gradient is the fused one, softmax(z) − y, finite and non-zero.
+    model.zero_grad()
+    model.compute_loss(y=torch.as_tensor(labels), y_pred=model(data)).backward()
+    assert torch.isfinite(head.bias.grad).all() and head.bias.grad.abs().sum() > 0.1
 
 
 def test_multi_output_model_has_no_final_activation():
     model = _multi_io_model()
     assert model.final_activation() is None
-    with pytest.raises(RuntimeError, match="call_logits"):
-        model.call_logits([torch.zeros(1, 4), torch.zeros(1, 3)])
 
 
 def test_save_and_load_model_round_trip(tmp_path):

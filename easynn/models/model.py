@@ -36,61 +36,28 @@ from easynn import _validation
 from easynn import losses as losses_module
 from easynn import metrics as metrics_module
 from easynn import optimizers as optimizers_module
-from easynn.callbacks.base import Callback, CallbackList, History
+from easynn.callbacks.base import CallbackList, History
 from easynn.layers.base import Layer
 from easynn.models import setup
+from easynn.models._arguments import (
+    as_callbacks,
+    current_strategy,
+    default_device,
+    optional_steps,
+    require_targets,
+    verbose_level,
+)
+from easynn.models.evaluation import EvaluationMixin
 from easynn.models.steps import KerasStepsMixin
 from easynn.training import data as data_module
 from easynn.training.loop import Trainer
 from easynn.training.modes import preserved_modes
 from easynn.training.progress import ProgbarLogger
-from easynn.training.strategy import SINGLE_PROCESS
 
 __all__ = ["Model", "default_device"]
 
 _PRECISIONS = {"float32": None, None: None, "mixed_float16": torch.float16, "mixed_bfloat16": torch.bfloat16,
                "float16": torch.float16, "bfloat16": torch.bfloat16}
-
-
-def default_device() -> torch.device:
-    """CUDA when available (this process's local GPU under torchrun), else the CPU."""
-    strategy = _current_strategy()
-    if hasattr(strategy, "device"):
-        return strategy.device
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def _current_strategy():
-    from easynn import distribute
-
-    return distribute.current_strategy()
-
-
-def _verbose(value: Any) -> int:
-    if value == "auto":
-        return 1
-    if value not in (0, 1, 2):
-        raise ValueError(f"`verbose` must be 0, 1, 2 or 'auto'. Received: verbose={value!r}")
-    return int(value)
-
-
-def _optional_steps(name: str, value: Any) -> int | None:
-    return None if value is None else _validation.positive_int(name, value)
-
-
-def _as_callbacks(callbacks) -> list:
-    """``callbacks`` as a list; a single callback is accepted, as Keras 3 does."""
-    if isinstance(callbacks, Callback):
-        return [callbacks]
-    return list(callbacks or [])
-
-
-def _require_targets(model, x, y, what: str) -> None:
-    if y is None and not data_module.is_dataset(x) and not model._overrides("train_step" if what != "evaluate" else "test_step"):
-        raise ValueError(
-            f"{what}() needs targets: pass y=... with one target per sample of x (or give x as a "
-            "Dataset/DataLoader that yields (x, y) pairs)."
-        )
 
 
 # ``models/functional.py`` registers its class here when imported (``easynn.models`` imports it),
@@ -129,7 +96,7 @@ def _functional_args(args, kwargs) -> bool:
     return len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs
 
 
-class Model(KerasStepsMixin, Layer):
+class Model(EvaluationMixin, KerasStepsMixin, Layer):
     """A trainable network with Keras's ``compile`` / ``fit`` / ``evaluate`` / ``predict``.
 
     Subclass it and write ``call`` (the subclassing API), or call it as
@@ -192,6 +159,8 @@ class Model(KerasStepsMixin, Layer):
             steps_per_execution: run the batch-level callbacks (and progress) every this many
                 steps, as Keras does; the steps themselves are unchanged.
             jit_compile: ``True`` runs forward and loss through ``torch.compile`` (a static graph);
+                ``"cuda_graphs"`` also replays them as CUDA graphs (``mode="reduce-overhead"``: for
+                small models whose steps are dominated by kernel launches; static shapes);
                 ``"auto"`` and ``False`` stay eager, as Keras does on torch.
             auto_scale_loss: scale the loss with a GradScaler under ``mixed_float16`` (Keras's
                 default ``True``); ``False`` trains float16 without loss scaling.
@@ -255,11 +224,14 @@ class Model(KerasStepsMixin, Layer):
         return [spec]
 
     @staticmethod
-    def _resolve_jit(jit_compile) -> bool:
+    def _resolve_jit(jit_compile) -> bool | str:
         if jit_compile in ("auto", False, None):
             return False
-        if jit_compile is not True:
-            raise ValueError(f"`jit_compile` must be True, False or 'auto'. Received: jit_compile={jit_compile!r}")
+        if jit_compile is not True and jit_compile != "cuda_graphs":
+            raise ValueError(
+                "`jit_compile` must be True, False, 'auto' or 'cuda_graphs'. "
+                f"Received: jit_compile={jit_compile!r}"
+            )
         if not hasattr(torch, "compile"):
             warnings.warn("torch.compile is not available in this PyTorch; training runs eagerly.", RuntimeWarning, stacklevel=3)
             return False
@@ -270,7 +242,7 @@ class Model(KerasStepsMixin, Layer):
         except Exception as error:  # pragma: no cover - platform dependent
             warnings.warn(f"torch.compile is unavailable here ({error}); training runs eagerly.", RuntimeWarning, stacklevel=3)
             return False
-        return True
+        return jit_compile
 
     # ------------------------------------------------------------------ preparing to run
     def _require_compiled(self, what: str) -> None:
@@ -294,7 +266,7 @@ class Model(KerasStepsMixin, Layer):
         """Build the trainer from sample targets and outputs (no probe), e.g. in a custom step."""
         if not self.compiled:
             raise RuntimeError("The model must be compiled before computing losses or metrics: call compile() first.")
-        self._trainer = setup.build_trainer(self, y, y_pred, strategy or _current_strategy())
+        self._trainer = setup.build_trainer(self, y, y_pred, strategy or current_strategy())
         return self._trainer
 
     def _prepare(self, x, y, sample_weight, batch_size, shuffle, strategy, seed=0):
@@ -353,13 +325,13 @@ class Model(KerasStepsMixin, Layer):
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments: {sorted(kwargs)}")
         self._require_compiled("fit")
-        _require_targets(self, x, y, "fit")
+        require_targets(self, x, y, "fit")
         batch_size = 32 if batch_size is None else _validation.positive_int("batch_size", batch_size)
         epochs = _validation.positive_int("epochs", epochs)
-        verbose = _verbose(verbose)
+        verbose = verbose_level(verbose)
         initial_epoch = _validation.non_negative_int("initial_epoch", initial_epoch)
-        steps_per_epoch = _optional_steps("steps_per_epoch", steps_per_epoch)
-        validation_steps = _optional_steps("validation_steps", validation_steps)
+        steps_per_epoch = optional_steps("steps_per_epoch", steps_per_epoch)
+        validation_steps = optional_steps("validation_steps", validation_steps)
         validation_freq = _validation.positive_int("validation_freq", validation_freq)
         if class_weight is not None:
             if sample_weight is not None:
@@ -370,7 +342,7 @@ class Model(KerasStepsMixin, Layer):
             (x, y, sample_weight), validation_data = data_module.split_validation(x, y, sample_weight, validation_split)
         if class_weight is not None:  # after the split: as in Keras, validation is not class-weighted
             sample_weight = setup.class_weights_to_sample_weights(y, class_weight)
-        strategy = _current_strategy()
+        strategy = current_strategy()
         seed = torch.initial_seed() % (2**31)
         if hasattr(strategy, "shared_seed"):  # every process must shuffle with rank 0's permutation
             seed = strategy.shared_seed(seed)
@@ -380,7 +352,7 @@ class Model(KerasStepsMixin, Layer):
         history = History()
         progress = [ProgbarLogger(verbose)] if verbose and strategy.is_main else []
         steps = min(len(train_batches), steps_per_epoch) if steps_per_epoch else len(train_batches)
-        callback_list = CallbackList(_as_callbacks(callbacks) + [history] + progress, model=self,
+        callback_list = CallbackList(as_callbacks(callbacks) + [history] + progress, model=self,
                                      epochs=epochs, steps=steps, verbose=verbose)
         self.history = history
         self.stop_training = False
@@ -424,130 +396,13 @@ class Model(KerasStepsMixin, Layer):
             setup.check_targets(self._trainer, setup.first_samples(batches)[1])
         return batches
 
-    def _run_test(self, batches, trainer: Trainer, callback_list: CallbackList | None, steps=None) -> dict:
-        if callback_list is not None:
-            callback_list.on_test_begin({})
-        logs = trainer.run_epoch(batches, 0, callback_list, training=False, steps=steps)
-        if callback_list is not None:
-            callback_list.on_test_end(logs)
-        return logs
-
-    # ------------------------------------------------------------------ evaluate / predict
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
-                 callbacks=None, return_dict=False, **kwargs):
-        """Loss (and metrics) on the given data, in inference mode.
-
-        Args:
-            steps: evaluate at most this many batches.
-
-        Returns:
-            The loss as a float when no metrics were compiled; else ``[loss, *metrics]`` in
-            ``metrics_names`` order; or a dict with ``return_dict=True``.
-        """
-        if kwargs:
-            raise TypeError(f"evaluate() got unexpected keyword arguments: {sorted(kwargs)}")
-        self._require_compiled("evaluate")
-        _require_targets(self, x, y, "evaluate")
-        batch_size = 32 if batch_size is None else _validation.positive_int("batch_size", batch_size)
-        verbose = _verbose(verbose)
-        steps = _optional_steps("steps", steps)
-        strategy = _current_strategy()
-        batches, trainer = self._prepare(x, y, sample_weight, batch_size, False, strategy)
-        callback_list = CallbackList(_as_callbacks(callbacks), model=self, steps=len(batches), verbose=verbose)
-        with preserved_modes(self):
-            logs = self._run_test(batches, trainer, callback_list, steps)
-        if verbose and strategy.is_main:
-            from easynn.training.progress import format_logs
-
-            print(format_logs(logs), flush=True)
-        if return_dict:
-            return logs
-        names = [name for name in trainer.metric_names() if name in logs] or list(logs)
-        values = [logs[name] for name in names]
-        return values[0] if len(values) == 1 else values
-
-    @property
-    def metrics_names(self) -> list[str]:
-        """``["loss", *metric names]`` once the model has run ``fit`` or ``evaluate``."""
-        return self._trainer.metric_names() if self._trainer is not None else ["loss"]
-
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Model outputs for ``x`` as a NumPy array (a list of arrays for several outputs).
-
-        Runs in inference mode (dropout off, batch norm on moving statistics) without gradients;
-        the result is on the CPU whatever the device.
-
-        Args:
-            steps: predict at most this many batches.
-        """
-        batch_size = 32 if batch_size is None else _validation.positive_int("batch_size", batch_size)
-        _verbose(verbose)
-        steps = _optional_steps("steps", steps)
-        device = self.device if self.compiled else _first_param_device(self)
-        strategy = _current_strategy() if self.compiled else SINGLE_PROCESS
-        batches = data_module.adapt(x, None, None, batch_size=batch_size, shuffle=False, device=device,
-                                    rank=strategy.rank, world_size=strategy.world_size)
-        # Distributed: each process predicts its strided shard, then all gather (input order).
-        # Fewer samples than processes, a Dataset (not sharded) or steps: every process predicts it all.
-        sharded = isinstance(batches, data_module.ArrayBatches) and batches.world_size > 1
-        if sharded and (steps is not None or batches.num_samples < batches.world_size):
-            batches = data_module.adapt(x, None, None, batch_size=batch_size, shuffle=False, device=device)
-            sharded = False
-        trainer = self._trainer or Trainer(self, None, [], [], [[]], ["output"], device,
-                                           precision=getattr(self, "_precision", None), strategy=strategy)
-        callback_list = CallbackList(_as_callbacks(callbacks), model=self, steps=len(batches))
-        with preserved_modes(self):
-            callback_list.on_predict_begin({})
-            outputs = trainer.predict(batches, callback_list, steps=steps)
-            if sharded:
-                outputs = strategy.gather_predictions(outputs, batches.num_samples)
-            callback_list.on_predict_end({})
-        if isinstance(outputs, list):
-            return [o.numpy() for o in outputs]
-        if isinstance(outputs, dict):
-            return {k: o.numpy() for k, o in outputs.items()}
-        return outputs.numpy()
-
-    # ------------------------------------------------------------------ *_on_batch
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        """One gradient step on one batch; returns its loss (and metrics) like ``evaluate``.
-
-        As in Keras 3, the metrics are reset first, so the values are this batch's.
-        """
-        self._require_compiled("train_on_batch")
-        _require_targets(self, x, y, "train_on_batch")
-        if class_weight is not None:
-            sample_weight = setup.class_weights_to_sample_weights(y, class_weight)
-        return self._on_batch(x, y, sample_weight, return_dict, training=True)
-
-    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """Loss (and metrics) of one batch, without a gradient step."""
-        self._require_compiled("test_on_batch")
-        _require_targets(self, x, y, "test_on_batch")
-        return self._on_batch(x, y, sample_weight, return_dict, training=False)
-
-    def predict_on_batch(self, x):
-        """Outputs of one batch as NumPy."""
-        n = data_module.num_samples(data_module._convert(x, "x"))
-        return self.predict(x, batch_size=max(n, 1), verbose=0)
-
-    def _on_batch(self, x, y, sample_weight, return_dict, training):
-        batches, trainer = self._prepare(x, y, sample_weight, 2**31 - 1, False, SINGLE_PROCESS)
-        with preserved_modes(self):
-            logs = trainer.run_epoch(batches, 0, None, training=training)
-        if return_dict:
-            return logs
-        names = [name for name in trainer.metric_names() if name in logs] or list(logs)
-        values = [logs[name] for name in names]
-        return values[0] if len(values) == 1 else values
-
     # ------------------------------------------------------------------ introspection
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
                 layer_range=None) -> None:
         """Print a table of layers (name and type), output shapes and parameter counts."""
-        from easynn.models.summary import print_summary
-
         import inspect
+
+        from easynn.models.summary import print_summary
 
         options = {"line_length": line_length, "positions": positions, "print_fn": print_fn,
                    "expand_nested": expand_nested, "show_trainable": show_trainable, "layer_range": layer_range}
@@ -621,9 +476,3 @@ class Model(KerasStepsMixin, Layer):
         from easynn import saving
 
         saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
-
-
-def _first_param_device(model) -> torch.device:
-    for param in model.parameters():
-        return param.device
-    return default_device()

@@ -83,9 +83,12 @@ def _loss_weight(name: str, value) -> float:
 
 def build_trainer(model, y_sample, y_pred, strategy) -> Trainer:
     """The trainer for ``model``'s compile arguments, given sample targets and probe outputs."""
-    outputs = list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
     targets = list(y_sample) if isinstance(y_sample, (list, tuple)) else [y_sample]
-    if y_sample is not None and len(targets) != len(outputs):
+    known_outputs = y_pred is not None
+    if not known_outputs:  # a custom train_step: no probe; the targets stand in for the outputs' shapes
+        y_pred = y_sample
+    outputs = list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
+    if known_outputs and y_sample is not None and len(targets) != len(outputs):
         raise ValueError(f"The model has {len(outputs)} outputs but y provides {len(targets)} target arrays.")
     if y_sample is None:
         targets = [None] * len(outputs)
@@ -102,13 +105,14 @@ def build_trainer(model, y_sample, y_pred, strategy) -> Trainer:
     for spec, w_spec, target, output in zip(per_output(config["metrics"], names, "metrics"),
                                             per_output(config["weighted_metrics"], names, "weighted_metrics"),
                                             targets, outputs):
-        shape_t = tuple(target.shape) if target is not None else tuple(output.shape)
+        shape_o = tuple(output.shape) if output is not None else (2, 1)
+        shape_t = tuple(target.shape) if target is not None else shape_o
         metric_list = []
         # As in Keras: `metrics` ignore sample/class weights, `weighted_metrics` use them.
         for weighted, group in ((False, spec), (True, w_spec)):
             specs = [] if group is None else (list(group) if isinstance(group, (list, tuple)) else [group])
             for s in specs:
-                metric = metrics_module.get(s, shape_t, tuple(output.shape))
+                metric = metrics_module.get(s, shape_t, shape_o)
                 if weighted and any(m.name == metric.name for m in metric_list):
                     metric.name = f"weighted_{metric.name}"
                 metric._weighted = weighted
@@ -119,8 +123,9 @@ def build_trainer(model, y_sample, y_pred, strategy) -> Trainer:
     trainer = Trainer(model, model.optimizer, losses, weights, metric_lists, names, model.device,
                       jit_compile=config["jit_compile"], precision=model._precision, strategy=strategy,
                       auto_scale_loss=config["auto_scale_loss"], steps_per_execution=config["steps_per_execution"],
-                      output_shapes=[tuple(o.shape) for o in outputs])
-    _warn_if_not_probabilities(model, losses, outputs)
+                      output_shapes=[tuple(o.shape) for o in outputs] if known_outputs else None)
+    if known_outputs:
+        _warn_if_not_probabilities(model, losses, outputs)
     return trainer
 
 

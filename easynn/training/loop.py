@@ -82,7 +82,8 @@ class Trainer:
         metrics: one list of metric objects per output.
         output_names: names used to prefix per-output logs when there are several outputs.
         device: the device batches and weights live on.
-        jit_compile: run forward + loss through ``torch.compile``.
+        jit_compile: ``True`` runs forward + loss through ``torch.compile``; ``"cuda_graphs"`` with
+            ``mode="reduce-overhead"`` (CUDA graphs).
         precision: ``None``, ``torch.float16`` or ``torch.bfloat16`` for autocast.
         strategy: ``SINGLE_PROCESS`` or a distributed strategy.
         auto_scale_loss: scale float16 losses with a GradScaler (Keras's ``auto_scale_loss``).
@@ -111,7 +112,11 @@ class Trainer:
         self.scaler = None
         if precision == torch.float16 and auto_scale_loss:
             self.scaler = torch.amp.GradScaler(self.device.type)
-        self._forward_loss_fn = torch.compile(self._forward_loss) if jit_compile else self._forward_loss
+        self._forward_loss_fn = self._forward_loss
+        if jit_compile == "cuda_graphs":
+            self._forward_loss_fn = torch.compile(self._forward_loss, mode="reduce-overhead")
+        elif jit_compile:
+            self._forward_loss_fn = torch.compile(self._forward_loss)
         self._last_terms = None
         self._term_sums = self._zero_term_sums()
         self._custom_logs: Mapping | None = None
