@@ -17,6 +17,7 @@ def _seed():
 RIGHT_PADDED = [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]]
 WITH_HOLES = [[1, 0, 1, 1, 0], [0, 0, 0, 0, 0], [0, 1, 1, 0, 1]]
 LEFT_PADDED = [[0, 0, 1, 1, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 1]]
+BLOCKS = [[0, 1, 1, 0, 0], [0, 0, 0, 0, 0], [1, 1, 1, 1, 0]]  # one block per row (fused), an empty row
 
 
 def _make(cls, **kwargs):
@@ -46,7 +47,7 @@ def test_shapes_params_config(make, params):
 
 
 @pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
-@pytest.mark.parametrize("mask", [None, RIGHT_PADDED, WITH_HOLES, LEFT_PADDED])
+@pytest.mark.parametrize("mask", [None, RIGHT_PADDED, WITH_HOLES, LEFT_PADDED, BLOCKS])
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_outputs_and_states_match_the_step_by_step_reference(cls, mask, go_backwards):
     layer = _make(cls, go_backwards=go_backwards)

@@ -287,23 +287,35 @@ class _FusedRNN(RecurrentBase):
     def _packed_call(self, x, states, start, lengths):
         """The fused kernel on a masked batch whose real steps form one block ``[start, start+len)``.
 
-        Each row is shifted left by ``start`` and packed with its length; the outputs are put
-        back in place with Keras's rules: before the block zeros, after it the last real output
-        (zeros with ``zero_output_for_mask``); rows without any real step keep their states.
+        Each row is shifted left by ``start`` (nothing to do for right padding) and packed with
+        its length; the outputs are put back in place with Keras's rules: before the block zeros,
+        after it the last real output (zeros with ``zero_output_for_mask``); rows without any
+        real step keep their states. Without ``return_sequences`` the last output is the final
+        ``h`` and the padded sequence is never built.
         """
         batch, steps = x.shape[:2]
+        start_cpu, lengths_cpu = torch.stack([start, lengths]).cpu()  # one host sync
+        right_padded = bool((start_cpu == 0).all())
+        has_empty = bool((lengths_cpu == 0).any())
         position = torch.arange(steps, device=x.device)
-        index = (position[None, :] + start[:, None]).clamp(max=steps - 1)
-        shifted = x.gather(1, index[..., None].expand(-1, -1, x.shape[-1]))
-        packed = pack_padded_sequence(shifted, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
-        order = packed.sorted_indices
-        sorted_states = [s.index_select(0, order) for s in states]
+        if right_padded:
+            shifted = x
+        else:
+            index = (position[None, :] + start[:, None]).clamp(max=steps - 1)
+            shifted = x.gather(1, index[..., None].expand(-1, -1, x.shape[-1]))
+        packed = pack_padded_sequence(shifted, lengths_cpu.clamp(min=1), batch_first=True, enforce_sorted=False)
+        sorted_states = [s.index_select(0, packed.sorted_indices) for s in states]
         data, new_states = self._fused_packed(packed.data, packed.batch_sizes, sorted_states)
         new_states = [s.index_select(0, packed.unsorted_indices) for s in new_states]
-        out_packed = packed._replace(data=data)
-        padded, _ = pad_packed_sequence(out_packed, batch_first=True, total_length=steps)
         real = lengths > 0
-        new_states = [torch.where(real.view(-1, 1), n, s) for n, s in zip(new_states, states)]
+        if has_empty:
+            new_states = [torch.where(real.view(-1, 1), n, s) for n, s in zip(new_states, states)]
+        if not self.return_sequences and not self.zero_output_for_mask:
+            last = new_states[0]
+            if has_empty:
+                last = last * real[:, None].to(last.dtype)
+            return None, last, new_states
+        padded, _ = pad_packed_sequence(packed._replace(data=data), batch_first=True, total_length=steps)
         relative = position[None, :] - start[:, None]
         source = torch.minimum(relative.clamp(min=0), (lengths - 1).clamp(min=0)[:, None])
         sequence = padded.gather(1, source[..., None].expand(-1, -1, padded.shape[-1]))
