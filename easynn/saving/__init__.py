@@ -26,6 +26,7 @@ Example:
 """
 
 from easynn.saving.cloning import clone_model
+from easynn.saving.export import export_model
 from easynn.saving.json_api import model_from_json, to_json
 from easynn.saving.model_file import load_model, save_model
 from easynn.saving.registry import (
@@ -51,7 +52,7 @@ __all__ = [
     "register_serializable", "register_builtin", "get_custom_objects", "get_registered_name",
     "get_registered_object", "custom_object_scope", "CustomObjectScope", "serialize_keras_object",
     "deserialize_keras_object", "serialize_layer", "deserialize_layer", "to_json", "model_from_json",
-    "clone_model",
+    "clone_model", "export_model",
 ]
 
 
