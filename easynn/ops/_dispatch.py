@@ -13,8 +13,9 @@ type registered it also runs one ``isinstance`` per argument (a tuple of classes
 match), skipping exact ``torch.Tensor`` arguments by an identity test of their type. That frame
 costs about as much as the op's own argument handling (~0.1-0.2 us on an idle core), so the
 hottest binary ops use :func:`binary_op` instead: the public function itself checks that both
-operands are exact ``torch.Tensor`` objects (a symbolic tensor never is) and calls torch directly,
-one frame in all; every other call, and any torch error, takes the ``op``-wrapped full path.
+operands are ``torch.Tensor`` objects (tensors, Parameters, easynn Variables; a symbolic tensor is
+not one) and calls torch directly, one frame in all; every other call, and any torch error, takes
+the ``op``-wrapped full path.
 
 Example:
     >>> from easynn.ops._dispatch import op, register_symbolic_type, unregister_symbolic_type
@@ -44,6 +45,7 @@ Handler = Callable[[str, Callable, tuple, dict], Any]
 # mutated) so a wrapper reads a consistent snapshot.
 _TYPES: tuple = ()
 _HANDLERS: dict = {}
+_SYMBOLIC_TENSOR_SUBCLASS = False
 _TENSOR = torch.Tensor
 _SEQUENCES = (list, tuple)
 
@@ -57,6 +59,7 @@ def register_symbolic_type(cls: type, handler: Handler) -> None:
         raise TypeError(f"`handler` must be callable. Received: handler={handler!r}")
     _HANDLERS[cls] = handler
     _TYPES = tuple(_HANDLERS)
+    _update_tensor_subclasses()
 
 
 def unregister_symbolic_type(cls: type) -> None:
@@ -64,6 +67,14 @@ def unregister_symbolic_type(cls: type) -> None:
     global _TYPES
     _HANDLERS.pop(cls, None)
     _TYPES = tuple(_HANDLERS)
+    _update_tensor_subclasses()
+
+
+def _update_tensor_subclasses() -> None:
+    # The binary_op fast path takes any torch.Tensor (Parameters, Variables); it is switched off while
+    # a registered symbolic class is itself a torch.Tensor subclass.
+    global _SYMBOLIC_TENSOR_SUBCLASS
+    _SYMBOLIC_TENSOR_SUBCLASS = any(issubclass(cls, torch.Tensor) for cls in _HANDLERS)
 
 
 def symbolic_types() -> tuple:
@@ -150,7 +161,7 @@ def op(fn: Callable) -> Callable:
 def binary_op(torch_fn: Callable, same_float_dtype: bool = False) -> Callable[[Callable], Callable]:
     """Decorator for a hot binary op ``fn(x1, x2)`` whose plain-tensor case is ``torch_fn(x1, x2)``.
 
-    Two exact ``torch.Tensor`` operands (same floating dtype too when ``same_float_dtype``; else
+    Two ``torch.Tensor`` operands (same floating dtype too when ``same_float_dtype``; else
     ``x2`` may also be a Python float) call ``torch_fn`` directly; anything else, and a torch error, goes to ``op(fn)`` (conversion,
     promotion, Keras-style errors, symbolic dispatch).
     """
@@ -161,8 +172,8 @@ def binary_op(torch_fn: Callable, same_float_dtype: bool = False) -> Callable[[C
 
         if same_float_dtype:
             def public(x1, x2):
-                if type(x1) is tensor_type and type(x2) is tensor_type and x1.dtype == x2.dtype \
-                        and x1.is_floating_point():
+                if isinstance(x1, tensor_type) and isinstance(x2, tensor_type) and x1.dtype == x2.dtype \
+                        and x1.is_floating_point() and not _SYMBOLIC_TENSOR_SUBCLASS:
                     try:
                         return torch_fn(x1, x2)
                     except RuntimeError:
@@ -171,7 +182,8 @@ def binary_op(torch_fn: Callable, same_float_dtype: bool = False) -> Callable[[C
         else:
             def public(x1, x2):
                 # a Python float is a weak scalar to torch as to Keras: tensor <op> float is plain torch too
-                if type(x1) is tensor_type and (type(x2) is tensor_type or type(x2) is float):
+                if isinstance(x1, tensor_type) and (isinstance(x2, tensor_type) or type(x2) is float) \
+                        and not _SYMBOLIC_TENSOR_SUBCLASS:
                     try:
                         return torch_fn(x1, x2)
                     except RuntimeError:

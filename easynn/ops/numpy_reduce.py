@@ -30,7 +30,7 @@ __all__ = [
     "unique", "var",
 ]
 
-_SMALL_INTS = (torch.bool, torch.uint8, torch.int8, torch.int16)
+_SMALL_INTS = frozenset({torch.bool, torch.uint8, torch.int8, torch.int16})
 
 
 def _axes(name: str, axis: Any, ndim: int) -> Any:
@@ -61,11 +61,15 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
         tensor([[3.],
                 [7.]])
     """
-    x = tensor(x)
-    if axis == () or axis == []:
-        return x.to(_sum_dtype(x))
+    if not isinstance(x, Tensor):
+        x = tensor(x)
+    dtype = x.dtype
+    if dtype in _SMALL_INTS:
+        dtype = torch.int32
+    if type(axis) in (tuple, list) and not axis:
+        return x.to(dtype)
     try:  # torch checks `axis`; its error is rewritten below (cheaper than checking first)
-        return torch.sum(x, dim=axis, keepdim=keepdims, dtype=_sum_dtype(x))
+        return torch.sum(x, dim=axis, keepdim=keepdims, dtype=dtype)
     except (IndexError, RuntimeError, TypeError) as error:
         _axes("sum", axis, x.ndim)
         raise fail("sum", error, x=x) from None
@@ -105,9 +109,10 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
         >>> mean(torch.tensor([1, 2, 4]))
         tensor(2.3333)
     """
-    x = tensor(x)
-    if axis == () or axis == []:
-        return _float_compute(x)[0]
+    if not isinstance(x, Tensor):
+        x = tensor(x)
+    if type(axis) in (tuple, list) and not axis:
+        return _float_compute(x)[0].to(_float_compute(x)[1])
     try:
         if x.dtype == torch.float32:
             return torch.mean(x, dim=axis, keepdim=keepdims)

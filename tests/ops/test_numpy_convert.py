@@ -112,3 +112,21 @@ def test_torch_errors_escaping_an_op_name_it():
         ops.sum(torch.ones(2), axis="a")
     with pytest.raises(TypeError, match=r"add\(\).*str"):
         ops.add(torch.ones(2), "a")
+
+
+def test_fast_path_takes_parameters_but_yields_to_a_registered_tensor_subclass():
+    weight = torch.nn.Parameter(torch.ones(2, 2))
+    assert_matches(ops.matmul(torch.ones(1, 2), weight), [[2.0, 2.0]])
+    assert_matches(ops.add(weight, 1.0), np.full((2, 2), 2.0))
+
+    class SymbolicTensorSubclass(torch.Tensor):
+        pass
+
+    _dispatch.register_symbolic_type(SymbolicTensorSubclass, lambda name, fn, args, kwargs: name)
+    try:
+        symbolic = torch.Tensor._make_subclass(SymbolicTensorSubclass, torch.ones(2))
+        assert ops.add(symbolic, torch.ones(2)) == "add"
+        assert ops.matmul(torch.ones(2), symbolic) == "matmul"
+    finally:
+        _dispatch.unregister_symbolic_type(SymbolicTensorSubclass)
+    assert_matches(ops.add(torch.ones(2), 1.0), [2.0, 2.0])
