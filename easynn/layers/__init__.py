@@ -88,6 +88,7 @@ from easynn.layers.rnn import (
 )
 from easynn.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from easynn.layers.masking import Masking
+from easynn.layers.einsum_dense import EinsumDense
 from easynn.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from easynn.layers.preprocessing import (
     AutoContrast,
@@ -141,7 +142,7 @@ __all__ = [
     "BatchNormalization", "LayerNormalization", "Embedding", "LSTM", "GRU",
     "SimpleRNN", "RNN", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "Bidirectional",
     "TimeDistributed", "Masking", "MultiHeadAttention", "Attention", "AdditiveAttention", "ConvLSTM1D", "ConvLSTM2D",
-    "ConvLSTM3D",
+    "ConvLSTM3D", "EinsumDense",
     "Rescaling", "Normalization", "Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom",
     "RandomTranslation", "RandomCrop", "RandomContrast", "RandomBrightness", "RandomGrayscale", "RandomInvert",
     "AutoContrast",
