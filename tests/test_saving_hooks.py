@@ -374,3 +374,32 @@ def test_overrides_ignores_easynn_base_classes():
     assert not hooks.overrides(Dense(2), "save_own_variables")
     assert hooks.overrides(ScaledDense(2), "load_own_variables")
     assert not hooks.overrides(easynn.Sequential([Dense(1)]), "get_compile_config")
+
+
+# --------------------------------------------------------------------------- malformed hook data in a file
+def _rewrite(path, out, edit_config=None, drop=()):
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist() if name not in drop}
+    if edit_config is not None:
+        config = json.loads(members["config.json"])
+        edit_config(config)
+        members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+@pytest.mark.parametrize("case", ["index_not_a_list", "missing_member", "index_too_long", "assets_outside"])
+def test_malformed_hook_data_gives_clear_errors_and_no_hook_runs(tmp_path, case):
+    model = easynn.Sequential([easynn.Input(shape=(3,)), Counter(), Vocabulary(["x"])])
+    model.save(tmp_path / "m.keras")
+    edits = {
+        "index_not_a_list": dict(edit_config=lambda c: c.update(own_variables="counts")),
+        "missing_member": dict(drop=("own_variables.safetensors",)),
+        "index_too_long": dict(edit_config=lambda c: c["own_variables"].append(["_stack.0", "extra"])),
+        "assets_outside": dict(edit_config=lambda c: c.update(assets={"": "../"})),
+    }
+    _rewrite(tmp_path / "m.keras", tmp_path / "bad.keras", **edits[case])
+    with pytest.raises(ValueError, match="corrupted|malformed"):
+        saving.load_model(tmp_path / "bad.keras")
+    assert CALLS == []  # everything is checked before any object is built or any hook runs

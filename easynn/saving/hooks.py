@@ -32,7 +32,8 @@ import torch
 __all__ = [
     "overrides", "default_get_build_config", "default_save_own_variables", "default_load_own_variables",
     "build_config_of", "build_from", "compile_config_of", "compile_from", "layer_paths",
-    "collect_own_variables", "restore_own_variables", "collect_assets", "restore_assets",
+    "collect_own_variables", "own_variable_stores", "restore_own_variables", "collect_assets",
+    "check_assets_index", "restore_assets",
 ]
 
 # A hook defined by one of easynn's own classes is a default, not a customization: easynn's
@@ -257,25 +258,33 @@ def collect_own_variables(model: Any) -> tuple[dict[str, torch.Tensor], list[lis
     return tensors, index
 
 
-def restore_own_variables(model: Any, tensors: dict[str, torch.Tensor], index: Any, source: str) -> None:
-    """Give each layer that customizes ``load_own_variables`` its saved store (NumPy arrays).
-
-    Layers without that hook already got their weights from ``model.safetensors``.
+def own_variable_stores(tensors: dict[str, torch.Tensor], index: Any, source: str) -> dict[str, dict[str, np.ndarray]]:
+    """The saved stores by layer path, checked (called before anything is built).
 
     Raises:
-        ValueError: for a malformed index, or a layer whose hook finds its store unusable.
+        ValueError: for a malformed index or a missing tensor.
     """
     if not isinstance(index, list) or any(not (isinstance(e, list) and len(e) == 2) for e in index):
         raise ValueError(f"{source} is corrupted: its own-variables index is malformed.")
+    if len(index) != len(tensors):
+        raise ValueError(f"{source} is corrupted: its own-variables index lists {len(index)} arrays, the member holds {len(tensors)}.")
     stores: dict[str, dict[str, np.ndarray]] = {}
     for position, (path, key) in enumerate(index):
         tensor = tensors.get(str(position))
         if tensor is None:
             raise ValueError(f"{source} is corrupted: own variable {key!r} of layer path {path!r} is missing.")
         stores.setdefault(str(path), {})[str(key)] = tensor.numpy()
+    return stores
+
+
+def restore_own_variables(model: Any, stores: dict[str, dict[str, np.ndarray]]) -> None:
+    """Give each layer that customizes ``load_own_variables`` its saved store (NumPy arrays).
+
+    Layers without that hook already got their weights from ``model.safetensors``.
+    """
     for path, layer in layer_paths(model):
         if overrides(layer, "load_own_variables"):
-            layer.load_own_variables(stores.get(path, {}))
+            layer.load_own_variables(dict(stores.get(path, {})))
 
 
 # --------------------------------------------------------------------------- assets
@@ -345,15 +354,21 @@ def _extract(members: dict[str, bytes], prefix: str, folder: str) -> None:
             handle.write(data)
 
 
+def check_assets_index(prefixes: Any, source: str) -> None:
+    """Raise ValueError unless ``prefixes`` maps layer paths to plain ``assets/<n>/`` prefixes."""
+    if not isinstance(prefixes, dict) or any(
+            not isinstance(p, str) or not p.startswith(ASSETS_PREFIX) or ".." in p.split("/") or "\\" in p
+            for p in prefixes.values()):
+        raise ValueError(f"{source} is corrupted: its assets index is malformed.")
+
+
 def restore_assets(model: Any, members: dict[str, bytes], prefixes: Any, source: str) -> None:
     """Call ``load_assets(folder)`` of every layer that has it, each with its own private folder.
 
     Raises:
         ValueError: for a malformed assets index or a member that would land outside its folder.
     """
-    if not isinstance(prefixes, dict) or any(
-            not isinstance(p, str) or not p.startswith(ASSETS_PREFIX) for p in prefixes.values()):
-        raise ValueError(f"{source} is corrupted: its assets index is malformed.")
+    check_assets_index(prefixes, source)
     for path, layer in layer_paths(model):
         if not overrides(layer, "load_assets"):
             continue

@@ -226,7 +226,8 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         raise ValueError(f"'{path}' is corrupted: config.json has no model entry.")
     if "build_config" in entry and entry["build_config"] is None:
         del entry["build_config"]
-    own_tensors = None
+    # Every part of the file is checked before any object is built or any hook runs.
+    own_stores = None
     if config.get("own_variables"):
         if _OWN_VARIABLES not in members:
             raise ValueError(f"'{path}' is incomplete or corrupted: the member {_OWN_VARIABLES} is missing.")
@@ -234,6 +235,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
             own_tensors = _st_load(members[_OWN_VARIABLES])
         except Exception as error:  # safetensors raises its own error type
             raise ValueError(f"'{path}' is corrupted: {_OWN_VARIABLES} cannot be read ({error}).") from None
+        own_stores = hooks.own_variable_stores(own_tensors, config["own_variables"], f"'{path}'")
+    assets_index = config.get("assets") or {}
+    hooks.check_assets_index(assets_index, f"'{path}'")
     with registry.CustomObjectScope(custom_objects), \
             registry.SafeModeScope(serialization._effective_safe_mode(safe_mode)):
         model = serialization.deserialize_top_level(entry, custom_objects, compile=False)
@@ -242,10 +246,10 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         values, described = weights.bytes_to_tensors(members[weights.WEIGHTS_MEMBER], source)
         weights._ensure_built(model, described, source)
         weights.assign_weights(model, values, described, source)
-        if own_tensors is not None:
-            hooks.restore_own_variables(model, own_tensors, config["own_variables"], f"'{path}'")
+        if own_stores is not None:
+            hooks.restore_own_variables(model, own_stores)
         assets = {name: data for name, data in members.items() if name.startswith(hooks.ASSETS_PREFIX)}
-        hooks.restore_assets(model, assets, config.get("assets") or {}, f"'{path}'")
+        hooks.restore_assets(model, assets, assets_index, f"'{path}'")
         if compiled:
             _restore_optimizer_state(model, config, members, path)
     return model
