@@ -71,3 +71,37 @@ def test_keras2_preprocessing_path():
     from easynn.preprocessing.sequence import pad_sequences as legacy
 
     assert legacy is pad_sequences
+
+
+def test_timeseries_windows_by_hand():
+    from easynn.utils.sequence import timeseries_dataset_from_array
+
+    data, targets = np.arange(20), np.arange(20) * 10
+    windows = timeseries_dataset_from_array(data, targets, sequence_length=4, sequence_stride=3, sampling_rate=2,
+                                            batch_size=None, start_index=1, end_index=15)
+    # starts 1, 4, 7 (the window from 7 ends at 13 < 15; from 10 it would need 16)
+    assert len(windows) == 3
+    assert windows[0][0].tolist() == [1, 3, 5, 7] and windows[0][1].item() == 10
+    assert windows[2][0].tolist() == [7, 9, 11, 13] and windows[2][1].item() == 70
+    only_x = timeseries_dataset_from_array(data, None, sequence_length=5, batch_size=8)
+    batches = list(only_x)
+    assert [tuple(b.shape) for b in batches] == [(8, 5), (8, 5)]  # 16 windows
+    assert timeseries_dataset_from_array(data, targets[:3], sequence_length=5, batch_size=None).__len__() == 3
+    shuffled = timeseries_dataset_from_array(data, targets, sequence_length=2, batch_size=32, shuffle=True, seed=1)
+    x, y = next(iter(shuffled))
+    assert sorted(y.tolist()) == list(range(0, 190, 10)) and (x[:, 0] * 10 == y).all()
+    with pytest.raises(ValueError, match="sequence_length"):
+        timeseries_dataset_from_array(data, None, sequence_length=0)
+    with pytest.raises(ValueError, match="end_index"):
+        timeseries_dataset_from_array(data, None, sequence_length=2, end_index=30)
+
+
+def test_timeseries_dataset_trains_a_model():
+    from easynn.utils.sequence import timeseries_dataset_from_array
+
+    series = np.sin(np.arange(200) / 5).astype("float32")[:, None]
+    loader = timeseries_dataset_from_array(series[:-1], series[5:, 0], sequence_length=5, batch_size=64)
+    model = easynn.Sequential([easynn.Input(shape=(5, 1)), easynn.layers.LSTM(8), easynn.layers.Dense(1)])
+    model.compile(optimizer=easynn.optimizers.Adam(0.02), loss="mse")
+    history = model.fit(loader, epochs=15, verbose=0)
+    assert history.history["loss"][-1] < 0.2 * history.history["loss"][0]
