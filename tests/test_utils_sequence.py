@@ -65,6 +65,7 @@ def test_bad_arguments():
 
 def test_exported_names():
     assert easynn.utils.pad_sequences is pad_sequences
+    assert easynn.utils.timeseries_dataset_from_array.__module__ == "easynn.utils.sequence"
 
 
 def test_keras2_preprocessing_path():
