@@ -15,13 +15,14 @@ Example:
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from easynn.ops._convert import Tensor, convert_to_tensor, fail, like, seq, tensor
-from easynn.ops._dispatch import op
+from easynn.ops._dispatch import AxisError, op
 
 __all__ = [
     "append", "array_split", "broadcast_to", "copy", "diag", "diagflat", "diagonal", "expand_dims", "flip",
@@ -31,9 +32,15 @@ __all__ = [
 ]
 
 
-def _check_axis(name: str, axis: int, ndim: int, arg: str = "axis") -> int:
-    if isinstance(axis, bool) or not isinstance(axis, int) or not -ndim <= axis < ndim:
-        raise ValueError(f"{name}(): `{arg}` {axis!r} is out of bounds for a tensor of rank {ndim}.")
+def _check_axis(name: str, axis: Any, ndim: int, arg: str = "axis") -> int:
+    try:
+        if isinstance(axis, bool):
+            raise TypeError
+        axis = operator.index(axis)  # ints, NumPy ints
+    except TypeError:
+        raise TypeError(f"{name}(): `{arg}` must be an int. Received: {arg}={axis!r}") from None
+    if not -ndim <= axis < ndim:
+        raise AxisError(f"{name}(): `{arg}` {axis} is out of bounds for a tensor of rank {ndim}.")
     return axis % ndim
 
 

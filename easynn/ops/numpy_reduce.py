@@ -16,12 +16,13 @@ Example:
 from __future__ import annotations
 
 import builtins
+import operator
 from typing import Any
 
 import torch
 
 from easynn.ops._convert import Tensor, _floatx_dtype, fail, like, tensor, to_torch_dtype
-from easynn.ops._dispatch import op
+from easynn.ops._dispatch import AxisError, op
 
 __all__ = [
     "all", "amax", "amin", "any", "argmax", "argmin", "argpartition", "argsort", "average", "bincount",
@@ -38,14 +39,20 @@ def _axes(name: str, axis: Any, ndim: int) -> Any:
     if axis is None:
         return None
     many = isinstance(axis, (tuple, list))
-    items = axis if many else (axis,)
-    for a in items:
-        if isinstance(a, bool) or not isinstance(a, int):
-            raise TypeError(f"{name}(): `axis` must be None, an int or a tuple of ints. Received: axis={axis!r}")
+    items = []
+    for a in axis if many else (axis,):
+        try:
+            if isinstance(a, bool):
+                raise TypeError
+            a = operator.index(a)  # ints, NumPy ints, 0-d integer tensors
+        except TypeError:
+            raise TypeError(f"{name}(): `axis` must be None, an int or a tuple of ints. Received: axis={axis!r}") \
+                from None
         if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
-            raise ValueError(f"{name}(): `axis` {a!r} is out of bounds for a tensor of rank {ndim}. "
-                             f"Received: axis={axis!r}")
-    return tuple(items) if many else axis
+            raise AxisError(f"{name}(): `axis` {a!r} is out of bounds for a tensor of rank {ndim}. "
+                            f"Received: axis={axis!r}")
+        items.append(a)
+    return tuple(items) if many else items[0]
 
 
 def _sum_dtype(x: Tensor) -> torch.dtype:
@@ -127,7 +134,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 def var(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Population variance (NumPy's ``ddof=0``) over ``axis``."""
     x = tensor(x)
-    if axis == () or axis == []:
+    if type(axis) in (tuple, list) and not axis:
         return torch.zeros_like(_float_compute(x)[0], dtype=_float_compute(x)[1])
     axis = _axes("var", axis, x.ndim)
     x, out = _float_compute(x)
@@ -138,7 +145,7 @@ def var(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 def std(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Population standard deviation (NumPy's ``ddof=0``) over ``axis``."""
     x = tensor(x)
-    if axis == () or axis == []:
+    if type(axis) in (tuple, list) and not axis:
         return torch.zeros_like(_float_compute(x)[0], dtype=_float_compute(x)[1])
     axis = _axes("std", axis, x.ndim)
     x, out = _float_compute(x)
@@ -147,7 +154,7 @@ def std(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 def _extreme(name: str, torch_fn: Any, x: Any, axis: Any, keepdims: bool, initial: Any) -> Tensor:
     x = tensor(x)
-    if axis == () or axis == []:
+    if type(axis) in (tuple, list) and not axis:
         return x  # NumPy: reducing over no axis is the identity
     dim = () if axis is None else _axes(name, axis, x.ndim)
     if x.numel() == 0 and initial is not None:
@@ -197,7 +204,7 @@ def ptp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 def _logical(name: str, torch_fn: Any, x: Any, axis: Any, keepdims: bool) -> Tensor:
     x = tensor(x)
-    if axis == () or axis == []:
+    if type(axis) in (tuple, list) and not axis:
         return x != 0
     axis = _axes(name, axis, x.ndim)
     if axis is None:
@@ -222,9 +229,9 @@ def _arg_extreme(name: str, torch_fn: Any, x: Any, axis: Any, keepdims: bool) ->
     x = tensor(x)
     if x.dtype == torch.bool:
         x = x.to(torch.uint8)
-    if axis is not None and not isinstance(axis, int):
+    if isinstance(axis, (tuple, list)):
         raise TypeError(f"{name}(): `axis` must be None or an int. Received: axis={axis!r}")
-    _axes(name, axis, x.ndim)
+    axis = _axes(name, axis, x.ndim)
     if x.numel() == 0:
         raise ValueError(f"{name}(): attempt to get {name} of an empty tensor. Received: x.shape={tuple(x.shape)}")
     out = torch_fn(x, dim=axis, keepdim=keepdims and axis is not None).to(torch.int32)
@@ -282,7 +289,7 @@ def diff(a: Any, n: int = 1, axis: int = -1) -> Tensor:
 def count_nonzero(x: Any, axis: Any = None) -> Tensor:
     """Number (int32) of nonzero elements over ``axis``."""
     x = tensor(x)
-    if axis == () or axis == []:
+    if type(axis) in (tuple, list) and not axis:
         return (x != 0).to(torch.int32)
     return torch.count_nonzero(x, dim=_axes("count_nonzero", axis, x.ndim)).to(torch.int32)
 

@@ -190,3 +190,9 @@ def test_empty_axis_tuple_reduces_nothing(name):
 def test_digitize_with_decreasing_bins():
     bins, x = np.array([3.0, 2.0, 1.0]), np.array([0.5, 1.0, 2.0, 2.5, 3.0, 4.0])
     assert_matches(ops.digitize(x, bins), np.digitize(x, bins), dtype="int32")
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "argmax", "std", "count_nonzero", "cumsum", "sort"])
+def test_numpy_integer_axis(name):
+    x = sample((2, 3), "float32", seed=8)
+    assert_matches(getattr(ops, name)(x, axis=np.int64(-1)), getattr(np, name)(x, axis=-1), rtol=1e-6)
