@@ -45,7 +45,7 @@ from easynn.ops.numpy_create import (
 from easynn.ops.numpy_array import (
     append, array_split, broadcast_to, concatenate, copy, diag, diagflat, diagonal, dstack, expand_dims, flip,
     get_item, hstack, moveaxis, ndim, nonzero, pad, ravel, repeat, reshape, roll, rot90, size, split, squeeze,
-    stack, swapaxes, take, take_along_axis, tile, transpose, tril, triu, unravel_index, vstack,
+    stack, swapaxes, take, take_along_axis, tile, transpose, tril, triu, unravel_index, view, vstack,
 )
 
 # numpy family: products and contractions

@@ -44,7 +44,7 @@ from easynn.ops.numpy_create import (
 from easynn.ops.numpy_array import (
     append, array_split, broadcast_to, concatenate, copy, diag, diagflat, diagonal, dstack, expand_dims, flip,
     get_item, hstack, moveaxis, ndim, nonzero, pad, ravel, repeat, reshape, roll, rot90, size, split, squeeze,
-    stack, swapaxes, take, take_along_axis, tile, transpose, tril, triu, unravel_index, vstack,
+    stack, swapaxes, take, take_along_axis, tile, transpose, tril, triu, unravel_index, view, vstack,
 )
 
 # products and contractions
@@ -73,5 +73,5 @@ __all__ = [
     "select", "sign", "signbit", "sin", "sinh", "size", "slogdet", "sort", "split", "sqrt", "square", "squeeze",
     "stack", "std", "subtract", "sum", "swapaxes", "take", "take_along_axis", "tan", "tanh", "tensordot",
     "tile", "trace", "transpose", "trapezoid", "tri", "tril", "triu", "true_divide", "trunc", "unique",
-    "unravel_index", "vander", "var", "vdot", "vectorize", "vstack", "where", "zeros", "zeros_like"
+    "unravel_index", "vander", "var", "vdot", "vectorize", "view", "vstack", "where", "zeros", "zeros_like"
 ]

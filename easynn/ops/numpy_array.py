@@ -21,14 +21,14 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from easynn.ops._convert import Tensor, convert_to_tensor, fail, like, seq, tensor
+from easynn.ops._convert import Tensor, convert_to_tensor, fail, like, seq, tensor, to_torch_dtype
 from easynn.ops._dispatch import AxisError, op
 
 __all__ = [
     "append", "array_split", "broadcast_to", "copy", "diag", "diagflat", "diagonal", "expand_dims", "flip",
     "get_item", "hstack", "moveaxis", "ndim", "nonzero", "pad", "ravel", "repeat", "reshape", "roll", "rot90",
     "size", "split", "squeeze", "stack", "swapaxes", "take", "take_along_axis", "tile", "transpose", "tril",
-    "triu", "unravel_index", "vstack", "dstack", "concatenate",
+    "triu", "unravel_index", "vstack", "dstack", "concatenate", "view",
 ]
 
 
@@ -456,3 +456,15 @@ def ndim(x: Any) -> int:
 def size(x: Any) -> int:
     """The number of elements."""
     return tensor(x).numel()
+
+
+@op
+def view(x: Any, dtype: Any = None) -> Tensor:
+    """The same memory reinterpreted as ``dtype`` (the last axis scales by the ratio of item sizes).
+
+    Example:
+        >>> view(torch.tensor([1.0]), "int32")
+        tensor([1065353216], dtype=torch.int32)
+    """
+    x = tensor(x)
+    return x if dtype is None else x.view(to_torch_dtype(dtype))
