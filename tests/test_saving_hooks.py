@@ -403,3 +403,13 @@ def test_malformed_hook_data_gives_clear_errors_and_no_hook_runs(tmp_path, case)
     with pytest.raises(ValueError, match="corrupted|malformed"):
         saving.load_model(tmp_path / "bad.keras")
     assert CALLS == []  # everything is checked before any object is built or any hook runs
+
+
+def test_a_keras_written_file_is_named_as_such(tmp_path):
+    path = tmp_path / "from_keras.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("metadata.json", json.dumps({"keras_version": "3.15.0"}))
+        archive.writestr("config.json", json.dumps({"module": "keras", "class_name": "Sequential", "config": {}}))
+        archive.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n")
+    with pytest.raises(ValueError, match="written by Keras.*model.weights.h5"):
+        saving.load_model(path)

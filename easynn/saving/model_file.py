@@ -142,6 +142,12 @@ def _read_model_file(path: str) -> tuple[dict, dict, dict]:
     names, members = files.read_archive(path, wanted, prefixes={hooks.ASSETS_PREFIX: files.MAX_MEMBER_BYTES})
     if _CONFIG not in members and _METADATA not in members:
         raise ValueError(weights._not_easynn_zip(path, names))
+    if "model.weights.h5" in names and weights.WEIGHTS_MEMBER not in names:
+        raise ValueError(
+            f"'{path}' was written by Keras (its weights are in model.weights.h5). easynn cannot read "
+            "Keras-written model files yet: build the model with easynn and copy the weights in with "
+            "set_weights(), or re-save it from easynn."
+        )
     for required in (_METADATA, _CONFIG, weights.WEIGHTS_MEMBER):
         if required not in members:
             raise ValueError(f"'{path}' is incomplete or corrupted: the member {required} is missing.")
