@@ -8,7 +8,7 @@ across processes before calling ``result()``. Every metric has a ``direction`` (
 logged name.
 
 Modules: ``base`` (Metric, Mean, Sum, MeanMetricWrapper), ``accuracy``, ``regression``,
-``confusion`` (counts, Precision, Recall, AUC, F-scores), ``iou``, ``probabilistic``, ``hinge``.
+``confusion`` (counts, Precision, Recall, AUC, F-scores), ``constrained`` (PrecisionAtRecall...), ``iou``, ``probabilistic``, ``hinge``.
 
 Example:
     >>> import torch
@@ -46,6 +46,12 @@ from easynn.metrics.confusion import (
     Recall,
     TrueNegatives,
     TruePositives,
+)
+from easynn.metrics.constrained import (
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
 )
 from easynn.metrics.hinge import CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge, squared_hinge
 from easynn.metrics.iou import IoU, MeanIoU, OneHotMeanIoU
@@ -91,7 +97,8 @@ __all__ = [
     "mean_absolute_error", "mae", "mean_absolute_percentage_error", "mape", "mean_squared_logarithmic_error",
     "msle", "cosine_similarity", "log_cosh", "logcosh",
     "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "Precision", "Recall", "AUC",
-    "FBetaScore", "F1Score", "IoU", "MeanIoU", "OneHotMeanIoU",
+    "FBetaScore", "F1Score", "IoU", "MeanIoU", "OneHotMeanIoU", "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision",
     "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "KLDivergence", "Poisson",
     "kl_divergence", "kld", "poisson", "Hinge", "SquaredHinge", "CategoricalHinge", "hinge", "squared_hinge",
     "categorical_hinge", "get", "serialize", "direction",

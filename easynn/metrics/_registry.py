@@ -9,6 +9,7 @@ import torch
 
 from easynn.metrics import accuracy as _acc
 from easynn.metrics import confusion as _conf
+from easynn.metrics import constrained as _cons
 from easynn.metrics import hinge as _hinge
 from easynn.metrics import iou as _iou
 from easynn.metrics import probabilistic as _prob
@@ -79,6 +80,7 @@ _ALL_CLASSES = (
     _prob.KLDivergence, _prob.Poisson, _hinge.Hinge, _hinge.SquaredHinge, _hinge.CategoricalHinge,
     _conf.TruePositives, _conf.FalsePositives, _conf.TrueNegatives, _conf.FalseNegatives, _conf.Precision,
     _conf.Recall, _conf.AUC, _conf.FBetaScore, _conf.F1Score, _iou.IoU, _iou.MeanIoU, _iou.OneHotMeanIoU,
+    _cons.SensitivityAtSpecificity, _cons.SpecificityAtSensitivity, _cons.PrecisionAtRecall, _cons.RecallAtPrecision,
 )
 _CLASSES: dict[str, type] = {c.__name__: c for c in _ALL_CLASSES}
 # Names usable in compile(metrics=[...]) (classes needing arguments, such as MeanIoU, are not).

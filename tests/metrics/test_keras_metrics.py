@@ -175,3 +175,21 @@ def test_config_round_trip(metric):
     config = metrics.serialize(metric)
     clone = metrics.get(config)
     assert type(clone) is type(metric) and clone.get_config() == metric.get_config()
+
+
+def test_rate_at_a_constrained_rate_by_hand():
+    y = T([0, 0, 0, 1, 1, 1])
+    p = T([0.1, 0.4, 0.7, 0.3, 0.8, 0.9])
+    # thresholds 0, .25, .5, .75, 1: (tp, fp, tn, fn) = (3,3,0,0) (3,2,1,0) (2,1,2,1) (2,0,3,1) (0,0,3,3)
+    kw = {"num_thresholds": 5}
+    assert float(metrics.PrecisionAtRecall(0.6, **kw)(y, p)) == pytest.approx(1.0)  # t=.75: R=2/3, P=1
+    assert float(metrics.PrecisionAtRecall(0.9, **kw)(y, p)) == pytest.approx(0.6)  # R=1 at t=0, .25
+    assert float(metrics.RecallAtPrecision(0.65, **kw)(y, p)) == pytest.approx(2 / 3)
+    assert float(metrics.SensitivityAtSpecificity(0.6, **kw)(y, p)) == pytest.approx(2 / 3)
+    assert float(metrics.SpecificityAtSensitivity(1.0, **kw)(y, p)) == pytest.approx(1 / 3)
+    assert float(metrics.RecallAtPrecision(1.0, num_thresholds=3)(T([0, 1]), T([0.9, 0.1]))) == 0.0  # none feasible
+    m = metrics.PrecisionAtRecall(0.5)
+    assert len(m.thresholds) == 200 and m.thresholds[0] == 0.0 and m.thresholds[-1] == 1.0
+    assert metrics.get(metrics.serialize(m)).get_config() == m.get_config()
+    with pytest.raises(ValueError, match="recall"):
+        metrics.PrecisionAtRecall(1.5)
