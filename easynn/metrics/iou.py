@@ -72,9 +72,9 @@ class IoU(Metric):
             weight = keep if weight is None else weight * keep
             y_true = torch.where(y_true == self.ignore_class, torch.zeros_like(y_true), y_true)
         index = y_true * self.num_classes + y_pred
-        counts = torch.bincount(index, weights=weight.double() if weight is not None else None,
-                                minlength=self.num_classes ** 2)
-        self.total_cm.value.add_(counts[: self.num_classes ** 2].reshape(self.num_classes, self.num_classes))
+        # index_add_ into the fixed-size matrix: bincount would read the largest label on the host.
+        values = torch.ones_like(index, dtype=torch.float64) if weight is None else weight.double()
+        self.total_cm.value.view(-1).index_add_(0, index, values)
 
     def result(self) -> torch.Tensor:
         cm = self.total_cm.value
