@@ -201,13 +201,23 @@ def where(condition: Any, x1: Any = None, x2: Any = None) -> Tensor | tuple[Tens
                          f"x2={x2 is not None and '...'}")
     if condition.dtype != torch.bool:
         condition = condition != 0
-    x1, x2 = pair(x1, x2)
-    if x1.device != condition.device:
-        condition = condition.to(x1.device)
+    # torch.where takes a Python number as a weak scalar (as Keras does), except int with a bool tensor
+    if not (_weak_scalar_with(x1, x2) or _weak_scalar_with(x2, x1)):
+        x1, x2 = pair(x1, x2)
+    device = x1.device if isinstance(x1, Tensor) else x2.device
+    if device != condition.device:
+        condition = condition.to(device)
     try:
         return torch.where(condition, x1, x2)
     except (RuntimeError, TypeError) as error:
         raise fail("where", error, condition=condition, x1=x1, x2=x2) from None
+
+
+def _weak_scalar_with(scalar: Any, other: Any) -> bool:
+    """True when torch may take ``scalar`` as a Python number next to the tensor ``other`` (Keras's weak type)."""
+    kind = type(scalar)
+    return (kind is float or kind is int) and isinstance(other, Tensor) and \
+        not (kind is int and other.dtype == torch.bool)
 
 
 @op

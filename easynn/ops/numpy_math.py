@@ -158,6 +158,10 @@ def power(x1: Any, x2: Any) -> Tensor:
 @op
 def maximum(x1: Any, x2: Any) -> Tensor:
     """Element-wise maximum (NaN propagates, as in NumPy)."""
+    if isinstance(x2, Tensor) and _is_number(x1):
+        x1, x2 = x2, x1
+    if isinstance(x1, Tensor) and _is_number(x2) and x1.dtype != torch.bool:
+        return torch.clamp(x1, min=x2)  # a weak Python scalar, no tensor made for it (nor copied to the device)
     x1, x2 = pair(x1, x2)
     return _binary(torch.maximum, "maximum", x1, x2)
 
@@ -165,8 +169,16 @@ def maximum(x1: Any, x2: Any) -> Tensor:
 @op
 def minimum(x1: Any, x2: Any) -> Tensor:
     """Element-wise minimum (NaN propagates, as in NumPy)."""
+    if isinstance(x2, Tensor) and _is_number(x1):
+        x1, x2 = x2, x1
+    if isinstance(x1, Tensor) and _is_number(x2) and x1.dtype != torch.bool:
+        return torch.clamp(x1, max=x2)
     x1, x2 = pair(x1, x2)
     return _binary(torch.minimum, "minimum", x1, x2)
+
+
+def _is_number(x: Any) -> bool:
+    return type(x) is float or type(x) is int
 
 
 @op
