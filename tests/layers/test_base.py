@@ -367,7 +367,7 @@ def test_activity_regularizer_joins_fit_loss_and_predict_does_not_accumulate():
     pred = model.predict(x, verbose=0)
     expected = float(np.mean((pred - y) ** 2) + 0.1 * np.sum(pred**2) / len(x))
     assert loss == pytest.approx(expected, rel=1e-5)
-    assert layer._losses == []
+    assert len(layer._losses) == 1  # the last forward pass's term only, as Keras keeps it
 
 
 # --------------------------------------------------------------------------- a custom layer everywhere
