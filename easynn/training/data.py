@@ -7,6 +7,15 @@ This module knows nothing about models. Two paths:
   whole batches with it: no per-sample Python and no collation.
 * **A torch ``Dataset`` or ``DataLoader``** yielding ``(x, y)`` or ``(x, y, sample_weight)`` is
   iterated as given; each batch is moved to the device (``non_blocking`` from pinned memory).
+* **A Python generator or iterator** (``generators.py``) and **a ``PyDataset``**
+  (``py_dataset.py``, with its worker pool) are read batch by batch, each batch checked against
+  the first.
+
+``steps`` (``steps_per_epoch``, ``validation_steps``, ``evaluate(steps=)``...) has Keras's
+meaning everywhere: each epoch takes the next ``steps`` batches, continuing where the previous
+epoch stopped (a new pass, reshuffled, starts when one ends). ``steps`` larger than the batches a
+finite source gives per pass is an error up front. Every source has ``num_batches``: the batches
+per epoch, or ``None`` when unknown (a generator without ``steps``; progress then shows no total).
 
 In a distributed run each process gets a disjoint, strided shard of the epoch's permutation
 (``perm[rank::world_size]``); the permutation comes from a seed shared by all processes. Step
@@ -23,52 +32,15 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-__all__ = ["to_tensor", "ArrayBatches", "LoaderBatches", "adapt", "split_validation", "tree_map", "num_samples"]
+from easynn.training._batch import Continuation, check_steps, leaves, order_targets, to_tensor, tree_map
+from easynn.training.generators import IteratorBatches, is_iterator
+from easynn.training.py_dataset import PyDataset, PyDatasetBatches
+
+__all__ = ["to_tensor", "ArrayBatches", "LoaderBatches", "IteratorBatches", "PyDatasetBatches", "adapt",
+           "split_validation", "tree_map", "num_samples", "is_dataset"]
 
 
-def tree_map(fn, value):
-    """Apply ``fn`` to every tensor in a tensor / list / tuple / dict structure."""
-    if isinstance(value, (list, tuple)):
-        return type(value)(tree_map(fn, v) for v in value)
-    if isinstance(value, dict):
-        return {k: tree_map(fn, v) for k, v in value.items()}
-    if value is None:
-        return None
-    return fn(value)
-
-
-def _leaves(value) -> list:
-    if isinstance(value, (list, tuple)):
-        return [t for v in value for t in _leaves(v)]
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in _leaves(v)]
-    return [] if value is None else [value]
-
-
-def to_tensor(value: Any, name: str = "x") -> torch.Tensor:
-    """Convert an array-like to a tensor: float64 becomes float32, integers stay integers.
-
-    Raises:
-        TypeError: for values that are not numbers (strings, objects, ragged lists).
-    """
-    if isinstance(value, torch.Tensor):
-        tensor = value
-    else:
-        try:
-            array = np.asarray(value)
-        except ValueError as error:
-            raise ValueError(f"`{name}` could not be converted to an array: {error}") from None
-        if array.dtype == object or array.dtype.kind in "USV":
-            raise TypeError(
-                f"`{name}` must hold numbers (a NumPy array, tensor or nested list of numbers). "
-                f"Received an array of dtype {array.dtype}."
-            )
-        tensor = torch.from_numpy(np.ascontiguousarray(array))
-    if tensor.dtype == torch.float64:
-        tensor = tensor.float()
-    elif tensor.dtype == torch.bool:
-        tensor = tensor.float()
-    return tensor
+_leaves = leaves  # the name the rest of this module (and older callers) use
 
 
 def _convert(value: Any, name: str):
@@ -157,11 +129,12 @@ class ArrayBatches:
         device: where batches live; the data are moved there once.
         rank, world_size: this process's shard of every epoch.
         seed: base seed of the per-epoch permutation (shared by all processes).
+        steps: batches per epoch, continuing across epochs (``None``: one whole pass per epoch).
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size: int = 32, shuffle: bool = True,
                  device: torch.device | str = "cpu", rank: int = 0, world_size: int = 1, seed: int = 0,
-                 pin_memory: bool | None = None):
+                 pin_memory: bool | None = None, steps: int | None = None, steps_name: str = "steps"):
         self.batch_size = _positive_int("batch_size", batch_size)
         self.shuffle = shuffle
         self.device = torch.device(device)
@@ -182,6 +155,14 @@ class ArrayBatches:
         self.y = tree_map(place, y)
         self.sample_weight = tree_map(place, sample_weight)
         self.shard_size = len(range(self.rank, self.num_samples, self.world_size))
+        check_steps(steps, len(self), steps_name, f"{self.num_samples} samples with batch_size={self.batch_size}")
+        self.steps = steps
+        self._continuation = None if steps is None else Continuation(self._pass, steps)
+
+    @property
+    def num_batches(self) -> int:
+        """Batches per epoch: ``steps`` when given, else ``len(self)`` (one pass)."""
+        return self.steps if self.steps is not None else len(self)
 
     def _fits_on_device(self, *values) -> bool:
         size = sum(t.numel() * t.element_size() for v in values for t in _leaves(v))
@@ -224,6 +205,12 @@ class ArrayBatches:
 
     def epoch(self, epoch: int = 0) -> Iterator[tuple]:
         """Yield ``(x, y, sample_weight)`` batches for one epoch."""
+        if self._continuation is not None:
+            return self._continuation.epoch()
+        return self._pass(epoch)
+
+    def _pass(self, epoch: int) -> Iterator[tuple]:
+        """One pass over the data, in epoch ``epoch``'s order."""
         indices = self._indices(epoch)
         starts = self._starts()
         for i, start in enumerate(starts):
@@ -255,7 +242,9 @@ class LoaderBatches:
     """
 
     def __init__(self, data, batch_size: int = 32, shuffle: bool = False, device="cpu", rank: int = 0,
-                 world_size: int = 1, seed: int = 0):
+                 world_size: int = 1, seed: int = 0, steps: int | None = None, steps_name: str = "steps",
+                 target_names: list[str] | None = None):
+        self.target_names = target_names
         if isinstance(data, DataLoader):
             self.loader = data
         else:
@@ -272,12 +261,26 @@ class LoaderBatches:
             self.num_samples = len(self.loader.dataset)
         except TypeError:
             self.num_samples = None
+        try:
+            per_pass = len(self.loader)
+        except TypeError:  # an IterableDataset without __len__
+            per_pass = None
+        check_steps(steps, per_pass, steps_name, f"len(DataLoader) = {per_pass}")
+        self.steps = steps
+        self.num_batches = steps if steps is not None else per_pass
+        self._continuation = None if steps is None else Continuation(self._pass, steps)
 
     def __len__(self) -> int:
         return len(self.loader)
 
     def epoch(self, epoch: int = 0) -> Iterator[tuple]:
-        """Yield ``(x, y, sample_weight)`` device batches; ``set_epoch`` on samplers that have it."""
+        """Yield ``(x, y, sample_weight)`` device batches for one epoch."""
+        if self._continuation is not None:
+            return self._continuation.epoch()
+        return self._pass(epoch)
+
+    def _pass(self, epoch: int) -> Iterator[tuple]:
+        """One pass over the loader; ``set_epoch`` on samplers that have it."""
         sampler = getattr(self.loader, "sampler", None)
         if hasattr(sampler, "set_epoch"):
             sampler.set_epoch(epoch)
@@ -291,36 +294,68 @@ class LoaderBatches:
                     f"Dataset items must be (x,), (x, y) or (x, y, sample_weight); received {len(item)} elements."
                 )
             item = tuple(item) + (None,) * (3 - len(item))
+            if self.target_names:
+                item = (item[0], order_targets(item[1], self.target_names, "y"),
+                        order_targets(item[2], self.target_names, "sample_weight"))
             yield tree_map(lambda t: to_tensor(t).to(self.device, non_blocking=True), item)
 
 
 def is_dataset(x) -> bool:
-    """Whether ``x`` is a torch ``Dataset`` or ``DataLoader`` (then it also yields the targets)."""
-    return isinstance(x, (DataLoader, Dataset))
+    """Whether ``x`` yields its own targets: a torch ``Dataset``/``DataLoader``, a ``PyDataset``, or
+    a Python generator/iterator (then ``y`` and ``sample_weight`` must be ``None``)."""
+    return isinstance(x, (DataLoader, Dataset, PyDataset)) or is_iterator(x)
+
+
+def _describe_type(x) -> str:
+    return "a PyDataset" if isinstance(x, PyDataset) else "a generator" if is_iterator(x) else "a Dataset or DataLoader"
 
 
 def adapt(x, y=None, sample_weight=None, *, batch_size=32, shuffle=True, device="cpu", rank=0,
-          world_size=1, seed=0, check_finite=True):
-    """Return an ``ArrayBatches`` or ``LoaderBatches`` for what the user passed.
+          world_size=1, seed=0, check_finite=True, steps=None, steps_name="steps", target_names=None):
+    """Batches for what the user passed: ``ArrayBatches``, ``LoaderBatches``, ``IteratorBatches``
+    (generators, iterators) or ``PyDatasetBatches``.
+
+    Args:
+        x, y, sample_weight: arrays (or lists/dicts of them), or a source that yields its own
+            targets (then ``y`` and ``sample_weight`` are ``None``).
+        steps: batches per epoch, continuing across epochs; required for an endless source.
+        steps_name: the argument ``steps`` came from (``"steps_per_epoch"``...), for messages.
+        target_names: the model's output names: a dict ``y`` (or ``sample_weight``) keyed by them
+            becomes a list in that order (Keras's dict targets).
 
     Raises:
-        ValueError: for mismatched lengths, empty data, NaN/inf values or a bad batch_size.
+        ValueError: for mismatched lengths, empty data, NaN/inf values, a bad batch_size, ``steps``
+            larger than a finite source, or an endless source without ``steps``.
         TypeError: for data of an unsupported type.
     """
     batch_size = _positive_int("batch_size", batch_size)
+    if steps is not None:
+        steps = _positive_int(steps_name, steps)
     if x is None:
-        raise ValueError("`x` is required: pass arrays, tensors, a torch Dataset or a DataLoader.")
+        raise ValueError("`x` is required: pass arrays, tensors, a generator, a PyDataset, a torch Dataset or a DataLoader.")
     if is_dataset(x):
-        if y is not None:
-            raise ValueError("When `x` is a Dataset or DataLoader it must yield (x, y) itself; pass y=None.")
+        for label, value in (("y", y), ("sample_weight", sample_weight)):
+            if value is not None:
+                raise ValueError(
+                    f"When `x` is {_describe_type(x)}, it must yield (x, y) or (x, y, sample_weight) itself; "
+                    f"pass {label}=None."
+                )
+        if isinstance(x, PyDataset):
+            return PyDatasetBatches(x, steps=steps, shuffle=shuffle, seed=seed, device=device,
+                                    steps_name=steps_name, target_names=target_names)
+        if is_iterator(x):
+            return IteratorBatches(x, steps=steps, device=device, steps_name=steps_name, target_names=target_names)
         return LoaderBatches(x, batch_size=batch_size, shuffle=shuffle, device=device, rank=rank,
-                             world_size=world_size, seed=seed)
+                             world_size=world_size, seed=seed, steps=steps, steps_name=steps_name,
+                             target_names=target_names)
     x, y, sample_weight = _convert(x, "x"), _convert(y, "y"), _convert(sample_weight, "sample_weight")
+    y = order_targets(y, target_names, "y")
+    sample_weight = order_targets(sample_weight, target_names, "sample_weight")
     if check_finite:
         _check_finite(x, "x")
         _check_finite(y, "y")
     return ArrayBatches(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, device=device,
-                        rank=rank, world_size=world_size, seed=seed)
+                        rank=rank, world_size=world_size, seed=seed, steps=steps, steps_name=steps_name)
 
 
 def split_validation(x, y, sample_weight, fraction: float):

@@ -16,9 +16,10 @@ from easynn.utils.plotting import model_to_dot, plot_model
 from easynn.utils.progbar import Progbar
 from easynn.utils.seeding import set_random_seed
 from easynn.utils.sequence import pad_sequences, timeseries_dataset_from_array
+from easynn.training.py_dataset import PyDataset, Sequence
 
 __all__ = ["to_categorical", "normalize", "get_file", "plot_model", "model_to_dot", "Progbar", "set_random_seed", "trace_graph", "pad_sequences",
-           "timeseries_dataset_from_array",
+           "timeseries_dataset_from_array", "PyDataset", "Sequence",
            # Keras also exposes its serialization API as keras.utils.*
            "register_keras_serializable", "get_custom_objects", "custom_object_scope", "CustomObjectScope",
            "get_registered_name", "get_registered_object", "serialize_keras_object", "deserialize_keras_object"]
