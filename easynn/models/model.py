@@ -269,10 +269,15 @@ class Model(EvaluationMixin, KerasStepsMixin, Layer):
         self._trainer = setup.build_trainer(self, y, y_pred, strategy or current_strategy())
         return self._trainer
 
-    def _prepare(self, x, y, sample_weight, batch_size, shuffle, strategy, seed=0):
+    def _target_names(self, step: str = "train_step"):
+        """Output names that order dict targets, unless the model's own step reads ``y`` as given."""
+        return None if self._overrides(step) else getattr(self, "output_names", None)
+
+    def _prepare(self, x, y, sample_weight, batch_size, shuffle, strategy, seed=0, steps=None, steps_name="steps"):
         """Batches for ``x, y`` and the trainer (built, with one probe forward, on first use)."""
         batches = data_module.adapt(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, device=self.device,
-                                    rank=strategy.rank, world_size=strategy.world_size, seed=seed)
+                                    rank=strategy.rank, world_size=strategy.world_size, seed=seed, steps=steps,
+                                    steps_name=steps_name, target_names=self._target_names())
         trainer = self._trainer
         if trainer is None or trainer.strategy is not strategy:
             x_sample, y_sample = setup.first_samples(batches)
@@ -346,12 +351,14 @@ class Model(EvaluationMixin, KerasStepsMixin, Layer):
         seed = torch.initial_seed() % (2**31)
         if hasattr(strategy, "shared_seed"):  # every process must shuffle with rank 0's permutation
             seed = strategy.shared_seed(seed)
-        train_batches, trainer = self._prepare(x, y, sample_weight, batch_size, shuffle, strategy, seed=seed)
-        val_batches = self._validation_batches(validation_data, validation_batch_size or batch_size, strategy)
+        train_batches, trainer = self._prepare(x, y, sample_weight, batch_size, shuffle, strategy, seed=seed,
+                                               steps=steps_per_epoch, steps_name="steps_per_epoch")
+        val_batches = self._validation_batches(validation_data, validation_batch_size or batch_size, strategy,
+                                               validation_steps)
 
         history = History()
         progress = [ProgbarLogger(verbose)] if verbose and strategy.is_main else []
-        steps = min(len(train_batches), steps_per_epoch) if steps_per_epoch else len(train_batches)
+        steps = train_batches.num_batches  # None for a generator without steps_per_epoch: no total shown
         callback_list = CallbackList(as_callbacks(callbacks) + [history] + progress, model=self,
                                      epochs=epochs, steps=steps, verbose=verbose)
         self.history = history
@@ -378,11 +385,13 @@ class Model(EvaluationMixin, KerasStepsMixin, Layer):
         self._fit_callbacks = None
         return history
 
-    def _validation_batches(self, validation_data, batch_size, strategy):
+    def _validation_batches(self, validation_data, batch_size, strategy, steps=None):
         if validation_data is None:
             return None
+        names = self._target_names("test_step")
         if data_module.is_dataset(validation_data):
-            return data_module.adapt(validation_data, batch_size=batch_size, shuffle=False, device=self.device)
+            return data_module.adapt(validation_data, batch_size=batch_size, shuffle=False, device=self.device,
+                                     steps=steps, steps_name="validation_steps", target_names=names)
         if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
             raise ValueError(
                 "`validation_data` must be (x_val, y_val), (x_val, y_val, sample_weight) or a Dataset. "
@@ -391,7 +400,8 @@ class Model(EvaluationMixin, KerasStepsMixin, Layer):
         x_val, y_val = validation_data[0], validation_data[1]
         sw_val = validation_data[2] if len(validation_data) == 3 else None
         batches = data_module.adapt(x_val, y_val, sw_val, batch_size=batch_size, shuffle=False, device=self.device,
-                                    rank=strategy.rank, world_size=strategy.world_size)
+                                    rank=strategy.rank, world_size=strategy.world_size, steps=steps,
+                                    steps_name="validation_steps", target_names=names)
         if isinstance(batches, data_module.ArrayBatches):  # no forward: the trainer knows the output shapes
             setup.check_targets(self._trainer, setup.first_samples(batches)[1])
         return batches

@@ -43,6 +43,9 @@ def first_samples(batches):
     head = lambda t: t[:2]  # noqa: E731
     if isinstance(batches, data_module.ArrayBatches):
         return data_module.tree_map(head, batches.x), data_module.tree_map(head, batches.y)
+    if hasattr(batches, "first_batch"):  # generators, PyDataset: peeked, not used up
+        x, y, _ = batches.first_batch()
+        return data_module.tree_map(head, x), data_module.tree_map(head, y)
     for x, y, _ in batches.epoch(0):
         return data_module.tree_map(head, x), data_module.tree_map(head, y)
     raise ValueError("The dataset is empty: it produced no batches.")
