@@ -171,12 +171,6 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> Tensor: 
     return torch.ones((N, M), dtype=_dtype_or_floatx(dtype)).tril(k)
 
 
-def _ends(start: Any, stop: Any) -> tuple[Tensor, Tensor, bool]:
-    start, stop = tensor(start), tensor(stop)
-    array_like = start.ndim > 0 or stop.ndim > 0
-    return start, stop, array_like
-
-
 @op
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retstep: bool = False, dtype: Any = None,
              axis: int = 0) -> Any:
@@ -188,23 +182,21 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
     """
     if num < 0:
         raise ValueError(f"linspace(): `num` must be non-negative. Received: num={num}")
-    target = to_torch_dtype(dtype)
-    start_t, stop_t, _ = _ends(start, stop)
-    compute = torch.promote_types(torch.promote_types(start_t.dtype, stop_t.dtype), _floatx_dtype())
-    if compute == torch.float32 and (start_t.dtype == torch.float64 or stop_t.dtype == torch.float64):
-        compute = torch.float64
-    start_t, stop_t = start_t.to(compute), stop_t.to(compute)
+    start, stop = tensor(start), tensor(stop)
+    compute = torch.promote_types(torch.promote_types(start.dtype, stop.dtype), _floatx_dtype())
+    start, stop = start.to(compute), stop.to(compute)
     div = (num - 1) if endpoint else num
-    steps = torch.arange(num, dtype=torch.float64, device=start_t.device).to(compute)
-    step = (stop_t - start_t) / div if div > 0 else torch.full_like(stop_t - start_t, float("nan"))
-    shape = (num,) + (1,) * torch.broadcast_shapes(start_t.shape, stop_t.shape).__len__()
-    values = start_t + steps.reshape(shape) * (step if div > 0 else torch.zeros_like(step))
+    step = (stop - start) / div if div > 0 else torch.full_like(stop - start, float("nan"))
+    ends_ndim = len(torch.broadcast_shapes(start.shape, stop.shape))
+    index = torch.arange(num, dtype=compute, device=start.device).reshape((num,) + (1,) * ends_ndim)
+    values = start + index * (step if div > 0 else torch.zeros_like(step))
     if endpoint and num > 1:
-        values[-1] = stop_t
+        values[-1] = stop  # exactly `stop`, as NumPy
     if axis != 0:
         values = torch.moveaxis(values, 0, axis)
+    target = to_torch_dtype(dtype)
     if target is not None:
-        values = values.floor().to(target) if not (target.is_floating_point or target.is_complex) else values.to(target)
+        values = values.to(target) if target.is_floating_point or target.is_complex else values.floor().to(target)
     return (values, step) if retstep else values
 
 
