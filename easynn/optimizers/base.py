@@ -345,7 +345,7 @@ class Optimizer:
             for group in opt.param_groups:
                 group["lr"] = lr
         if self.clipvalue is not None or self.clipnorm is not None or self.global_clipnorm is not None:
-            if scaler is not None:
+            if scaler is not None and not self.gradient_accumulation_steps:  # accumulation has unscaled
                 scaler.unscale_(opt)
             self._clip()
         if self.weight_decay is not None and self._manual_weight_decay:
@@ -382,9 +382,12 @@ class Optimizer:
         params = self._params()
         if self._accumulators is None:
             self._accumulators = [torch.zeros_like(p) for p in params]
+        pairs = [(acc, p.grad) for acc, p in zip(self._accumulators, params) if p.grad is not None]
         if scaler is not None:
             scaler.unscale_(self._torch_opt)
-        pairs = [(acc, p.grad) for acc, p in zip(self._accumulators, params) if p.grad is not None]
+            # A step whose scaled gradients overflowed adds nothing (decided on the device, no sync).
+            found = sum(scaler._found_inf_per_device(self._torch_opt).values())
+            pairs = [(acc, torch.where(found > 0, torch.zeros_like(g), g)) for acc, g in pairs]
         if pairs:
             torch._foreach_add_([a for a, _ in pairs], [g for _, g in pairs])
         steps = self.gradient_accumulation_steps

@@ -210,3 +210,26 @@ def test_new_names_resolve_with_keras_defaults():
         optimizers.Ftrl(learning_rate_power=0.5)
     with pytest.raises(ValueError, match="gradient_accumulation_steps"):
         optimizers.Adam(gradient_accumulation_steps=0)
+
+
+def test_gradient_accumulation_with_a_grad_scaler_skips_overflowed_steps():
+    w = torch.nn.Parameter(torch.zeros(2))
+    opt = optimizers.SGD(learning_rate=1.0, gradient_accumulation_steps=2, clipnorm=100.0)
+    opt.build([w])
+    scaler = torch.amp.GradScaler("cpu", init_scale=4.0)
+
+    def step(c):
+        opt.zero_grad()
+        scaler.scale((w * torch.tensor(c)).sum()).backward()
+        opt.step(scaler=scaler)
+
+    step([1.0, 2.0])
+    step([float("inf"), 0.0])  # overflow on the update step: scaler.step skips it, the scale halves
+    assert torch.equal(w.detach(), torch.zeros(2)) and scaler.get_scale() == 2.0
+    step([1.0, 1.0])
+    step([1.0, 3.0])
+    torch.testing.assert_close(w.detach(), torch.tensor([-1.0, -2.0]))  # the mean of the unscaled gradients
+    before = w.detach().clone()
+    step([float("inf"), 0.0])  # overflow on an accumulation step: it adds nothing
+    step([2.0, 2.0])
+    torch.testing.assert_close(w.detach(), before - torch.tensor([1.0, 1.0]))
