@@ -314,6 +314,8 @@ def make_variable(value: torch.Tensor, trainable: bool = True, name: str | None 
     variable.__dict__["_keras_name"] = name
     variable.__dict__["_auto"] = bool(auto_named)
     variable.__dict__["_owner"] = weakref.ref(owner) if owner is not None else None
+    if owner is not None and not trainable and name is not None:  # remembered for rewrap_buffers()
+        owner.__dict__.setdefault("_variable_buffers", {})[name] = {"_keras_name": name, "_auto": bool(auto_named)}
     return variable
 
 
@@ -326,8 +328,15 @@ def rewrap_buffers(module: nn.Module) -> None:
     """Restore the ``NonTrainableVariable`` class of buffers that a conversion replaced.
 
     ``module.to(device)`` / ``.double()`` replace each buffer by a new plain tensor (parameters
-    keep their object). Calling this after such a conversion (``Layer._apply`` does) makes the new
-    buffers Keras Variables again, with their names.
+    keep their object). Calling this after such a conversion makes the new buffers Keras
+    Variables again, with their names.
+
+    Example:
+        >>> from easynn.layers import BatchNormalization
+        >>> bn = BatchNormalization(); _ = bn(torch.zeros(2, 3))
+        >>> _ = bn.double(); rewrap_buffers(bn)
+        >>> type(bn.moving_mean).__name__, bn.moving_mean.dtype
+        ('NonTrainableVariable', torch.float64)
     """
     for sub in module.modules():
         names = sub.__dict__.get("_variable_buffers")
