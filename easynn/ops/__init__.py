@@ -28,11 +28,15 @@ from easynn.ops.numpy_logic import (
     select, signbit, where,
 )
 
-# numpy family: reductions, statistics, sorting
+# numpy family: reductions, statistics
 from easynn.ops.numpy_reduce import (
-    all, amax, amin, any, argmax, argmin, argpartition, argsort, average, bincount, count_nonzero, cumprod,
-    cumsum, diff, digitize, histogram, max, mean, median, min, nanmax, nanmean, nanmin, nansum, prod, ptp,
-    quantile, searchsorted, sort, std, sum, unique, var,
+    all, amax, amin, any, argmax, argmin, average, count_nonzero, cumprod, cumsum, diff, max, mean, median, min,
+    nanmax, nanmean, nanmin, nansum, prod, ptp, quantile, std, sum, var,
+)
+
+# numpy family: sorting, searching, counting
+from easynn.ops.numpy_sort import (
+    argpartition, argsort, bincount, digitize, histogram, searchsorted, sort, unique,
 )
 
 # numpy family: creation
@@ -41,11 +45,16 @@ from easynn.ops.numpy_create import (
     kaiser, linspace, logspace, meshgrid, ones, ones_like, tri, zeros, zeros_like,
 )
 
-# numpy family: shapes, joining, indexing
+# numpy family: shapes, joining, padding
 from easynn.ops.numpy_array import (
-    append, array_split, broadcast_to, concatenate, copy, diag, diagflat, diagonal, dstack, expand_dims, flip,
-    get_item, hstack, moveaxis, ndim, nonzero, pad, ravel, repeat, reshape, roll, rot90, size, split, squeeze,
-    stack, swapaxes, take, take_along_axis, tile, transpose, tril, triu, unravel_index, view, vstack,
+    append, array_split, broadcast_to, concatenate, copy, dstack, expand_dims, flip, hstack, moveaxis, ndim,
+    pad, ravel, repeat, reshape, roll, rot90, size, split, squeeze, stack, swapaxes, tile, transpose, view,
+    vstack,
+)
+
+# numpy family: indexing
+from easynn.ops.numpy_index import (
+    diag, diagflat, diagonal, get_item, nonzero, take, take_along_axis, tril, triu, unravel_index,
 )
 
 # numpy family: products and contractions

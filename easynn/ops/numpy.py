@@ -1,12 +1,14 @@
 """``easynn.ops.numpy``: the NumPy family of ``keras.ops`` as one namespace (``keras.ops.numpy.sum``).
 
 The functions live in ``numpy_math`` (element-wise math), ``numpy_logic`` (comparisons, logic,
-bitwise), ``numpy_reduce`` (reductions, sorting, statistics), ``numpy_create`` (creation),
-``numpy_array`` (shapes, joining, indexing) and ``numpy_products`` (matmul, dot, einsum...);
-this module re-exports them, and so does ``easynn.ops``.
+bitwise), ``numpy_reduce`` (reductions, statistics), ``numpy_sort`` (sorting, searching, counting),
+``numpy_create`` (creation), ``numpy_array`` (shapes, joining, padding), ``numpy_index`` (indexing)
+and ``numpy_products`` (matmul, dot, einsum...); this module re-exports them, and so does
+``easynn.ops``. The conventions (conversion, dtype promotion, devices) are in ``easynn.ops._convert``.
 """
 
-# ruff: noqa: A004, F401
+# ruff: noqa: A004, F401, I001  (Keras's names shadow builtins; one import block per module, grouped by idea)
+
 # Keras lists logdet in both the numpy and math families; it lives in easynn.ops.math.
 from easynn.ops.math import logdet
 
@@ -27,11 +29,15 @@ from easynn.ops.numpy_logic import (
     select, signbit, where,
 )
 
-# reductions, statistics, sorting
+# reductions, statistics
 from easynn.ops.numpy_reduce import (
-    all, amax, amin, any, argmax, argmin, argpartition, argsort, average, bincount, count_nonzero, cumprod,
-    cumsum, diff, digitize, histogram, max, mean, median, min, nanmax, nanmean, nanmin, nansum, prod, ptp,
-    quantile, searchsorted, sort, std, sum, unique, var,
+    all, amax, amin, any, argmax, argmin, average, count_nonzero, cumprod, cumsum, diff, max, mean, median, min,
+    nanmax, nanmean, nanmin, nansum, prod, ptp, quantile, std, sum, var,
+)
+
+# sorting, searching, counting
+from easynn.ops.numpy_sort import (
+    argpartition, argsort, bincount, digitize, histogram, searchsorted, sort, unique,
 )
 
 # creation
@@ -40,11 +46,16 @@ from easynn.ops.numpy_create import (
     kaiser, linspace, logspace, meshgrid, ones, ones_like, tri, zeros, zeros_like,
 )
 
-# shapes, joining, indexing
+# shapes, joining, padding
 from easynn.ops.numpy_array import (
-    append, array_split, broadcast_to, concatenate, copy, diag, diagflat, diagonal, dstack, expand_dims, flip,
-    get_item, hstack, moveaxis, ndim, nonzero, pad, ravel, repeat, reshape, roll, rot90, size, split, squeeze,
-    stack, swapaxes, take, take_along_axis, tile, transpose, tril, triu, unravel_index, view, vstack,
+    append, array_split, broadcast_to, concatenate, copy, dstack, expand_dims, flip, hstack, moveaxis, ndim,
+    pad, ravel, repeat, reshape, roll, rot90, size, split, squeeze, stack, swapaxes, tile, transpose, view,
+    vstack,
+)
+
+# indexing
+from easynn.ops.numpy_index import (
+    diag, diagflat, diagonal, get_item, nonzero, take, take_along_axis, tril, triu, unravel_index,
 )
 
 # products and contractions
@@ -52,8 +63,8 @@ from easynn.ops.numpy_products import (
     corrcoef, correlate, cross, dot, einsum, inner, kron, matmul, outer, slogdet, tensordot, trace, trapezoid,
     vander, vdot, vectorize,
 )
+
 __all__ = [
-    "logdet",
     "abs", "absolute", "add", "all", "amax", "amin", "angle", "any", "append", "arange", "arccos", "arccosh",
     "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "argmax", "argmin", "argpartition", "argsort", "array",
     "array_split", "average", "bartlett", "bincount", "bitwise_and", "bitwise_invert", "bitwise_left_shift",
@@ -65,13 +76,14 @@ __all__ = [
     "get_item", "greater", "greater_equal", "hamming", "hanning", "heaviside", "histogram", "hstack", "hypot",
     "identity", "imag", "inner", "isclose", "isfinite", "isin", "isinf", "isnan", "isneginf", "isposinf",
     "isreal", "kaiser", "kron", "lcm", "ldexp", "left_shift", "less", "less_equal", "linspace", "log", "log10",
-    "log1p", "log2", "logaddexp", "logaddexp2", "logical_and", "logical_not", "logical_or", "logical_xor",
-    "logspace", "matmul", "max", "maximum", "mean", "median", "meshgrid", "min", "minimum", "mod", "moveaxis",
-    "multiply", "nan_to_num", "nanmax", "nanmean", "nanmin", "nansum", "ndim", "negative", "nextafter",
-    "nonzero", "not_equal", "ones", "ones_like", "outer", "pad", "power", "prod", "ptp", "quantile", "rad2deg",
-    "ravel", "real", "reciprocal", "repeat", "reshape", "right_shift", "roll", "rot90", "round", "searchsorted",
-    "select", "sign", "signbit", "sin", "sinh", "size", "slogdet", "sort", "split", "sqrt", "square", "squeeze",
-    "stack", "std", "subtract", "sum", "swapaxes", "take", "take_along_axis", "tan", "tanh", "tensordot",
-    "tile", "trace", "transpose", "trapezoid", "tri", "tril", "triu", "true_divide", "trunc", "unique",
-    "unravel_index", "vander", "var", "vdot", "vectorize", "view", "vstack", "where", "zeros", "zeros_like"
+    "log1p", "log2", "logaddexp", "logaddexp2", "logdet", "logical_and", "logical_not", "logical_or",
+    "logical_xor", "logspace", "matmul", "max", "maximum", "mean", "median", "meshgrid", "min", "minimum",
+    "mod", "moveaxis", "multiply", "nan_to_num", "nanmax", "nanmean", "nanmin", "nansum", "ndim", "negative",
+    "nextafter", "nonzero", "not_equal", "ones", "ones_like", "outer", "pad", "power", "prod", "ptp",
+    "quantile", "rad2deg", "ravel", "real", "reciprocal", "repeat", "reshape", "right_shift", "roll", "rot90",
+    "round", "searchsorted", "select", "sign", "signbit", "sin", "sinh", "size", "slogdet", "sort", "split",
+    "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "take", "take_along_axis",
+    "tan", "tanh", "tensordot", "tile", "trace", "transpose", "trapezoid", "tri", "tril", "triu", "true_divide",
+    "trunc", "unique", "unravel_index", "vander", "var", "vdot", "vectorize", "view", "vstack", "where",
+    "zeros", "zeros_like"
 ]

@@ -19,7 +19,14 @@ import numpy as np
 import torch
 
 from easynn.ops._convert import (
-    Tensor, _flatten, _floatx_dtype, _python_dtype, convert_to_tensor, result_type, tensor, to_torch_dtype,
+    Tensor,
+    _flatten,
+    _floatx_dtype,
+    _python_dtype,
+    convert_to_tensor,
+    result_type,
+    tensor,
+    to_torch_dtype,
 )
 from easynn.ops._dispatch import op
 
