@@ -127,3 +127,20 @@ def test_a_result_returning_a_variable_gives_a_tensor_copy():
     assert isinstance(first, torch.Tensor) and float(first) == 1.0
     m.update_state(torch.tensor([1]), torch.tensor([[0.1, 0.9]]))
     assert float(first) == 1.0 and float(m.result()) == 2.0  # the earlier result did not change
+
+
+def test_custom_metric_survives_save_and_load_with_custom_objects(tmp_path):
+    x = torch.randn(8, 4)
+    y = torch.randint(0, 2, (8,))
+    model = easynn.Sequential([easynn.Input(shape=(4,)), easynn.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                  metrics=[CategoricalTruePositives(), metrics.AUC(curve="PR", num_thresholds=50)])
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = easynn.load_model(path, custom_objects={"CategoricalTruePositives": CategoricalTruePositives})
+    result = loaded.evaluate(x, y, verbose=0, return_dict=True)
+    with torch.no_grad():
+        hits = (loaded(x).argmax(1) == y).sum().item()
+    assert result["categorical_true_positives"] == hits and "auc" in result
+    with pytest.raises(Exception, match="CategoricalTruePositives"):
+        easynn.load_model(path)
