@@ -209,7 +209,9 @@ class Layer(WeightsMixin, nn.Module):
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
-        if _CALL_CONTEXT.root is not None:  # a nested call: the outermost one owns the losses
+        if _CALL_CONTEXT.root is not None or torch.compiler.is_compiling():
+            # A nested call: the outermost one owns the losses. Under torch.compile the trainer
+            # clears them eagerly instead (mutating this module's globals would force recompiles).
             return self._call(*args, **kwargs)
         # The outermost call: as in Keras, the losses its layers added on the previous outermost
         # call are dropped, so ``model.losses`` always holds the last forward pass's terms.
@@ -315,6 +317,9 @@ class Layer(WeightsMixin, nn.Module):
     # ------------------------------------------------------------------ losses
     def add_loss(self, loss: torch.Tensor) -> None:
         """Add a loss term (e.g. activity regularization) computed during the forward pass."""
+        if torch.compiler.is_compiling():  # see __call__: the trainer clears these before each step
+            self._losses.append(loss)
+            return
         if self.__dict__.get("_loss_generation") != _CALL_CONTEXT.generation:
             self._losses = []  # terms of an earlier forward pass (possibly under another root)
             self.__dict__["_loss_generation"] = _CALL_CONTEXT.generation

@@ -113,6 +113,9 @@ class Trainer:
         if precision == torch.float16 and auto_scale_loss:
             self.scaler = torch.amp.GradScaler(self.device.type)
         self._forward_loss_fn = self._forward_loss
+        # Under torch.compile the Layer call does no loss bookkeeping (see Layer.__call__): the
+        # added losses are cleared here before each step and always collected.
+        self._compiled_with_losses = bool(jit_compile) and model._has_loss_terms()
         if jit_compile == "cuda_graphs":
             self._forward_loss_fn = torch.compile(self._forward_loss, mode="reduce-overhead")
         elif jit_compile:
@@ -156,7 +159,8 @@ class Trainer:
 
     def _added_losses(self) -> torch.Tensor | None:
         # O(1) when nothing was added: the outermost Layer call lists the layers that added terms.
-        if not (self.has_weight_penalties or self.model.__dict__.get("_pending_loss_layers")):
+        if not (self.has_weight_penalties or self._compiled_with_losses
+                or self.model.__dict__.get("_pending_loss_layers")):
             return None
         extra = self.model.losses
         if not extra:
@@ -172,6 +176,8 @@ class Trainer:
     def train_step(self, x, y, sample_weight=None) -> torch.Tensor:
         """One optimisation step on a batch; returns the (detached) batch loss."""
         self.optimizer.zero_grad()
+        if self._compiled_with_losses:
+            self.model._clear_losses()
         with self._autocast():
             loss, y_pred = self._forward_loss_fn(x, y, sample_weight)
         if self.scaler is not None:
@@ -187,6 +193,8 @@ class Trainer:
 
     def test_step(self, x, y, sample_weight=None) -> torch.Tensor:
         """Loss and metrics on a batch, without gradients."""
+        if self._compiled_with_losses:
+            self.model._clear_losses()
         with self._autocast():
             loss, y_pred = self._forward_loss_fn(x, y, sample_weight)
         loss = loss.detach()
