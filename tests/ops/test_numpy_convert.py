@@ -130,3 +130,18 @@ def test_fast_path_takes_parameters_but_yields_to_a_registered_tensor_subclass()
     finally:
         _dispatch.unregister_symbolic_type(SymbolicTensorSubclass)
     assert_matches(ops.add(torch.ones(2), 1.0), [2.0, 2.0])
+
+
+def test_defaults_follow_floatx():
+    from easynn import config
+
+    previous = config.floatx()
+    config.set_floatx("float64")
+    try:
+        assert ops.ones(2).dtype == torch.float64
+        assert ops.convert_to_tensor(1.5).dtype == torch.float64
+        assert ops.mean(np.arange(3, dtype="int32")).dtype == torch.float64
+        assert ops.sqrt(np.arange(3, dtype="int32")).dtype == torch.float64
+    finally:
+        config.set_floatx(previous)
+    assert ops.ones(2).dtype == torch.float32
