@@ -117,3 +117,15 @@ def test_bad_arguments():
         random.randint((2,), 5, 5)
     with pytest.raises(ValueError, match="seed"):
         random.SeedGenerator(-1)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_inputs_get_cuda_samples_reproducibly():
+    x = torch.ones(1000, device="cuda")
+    first = random.dropout(x, 0.5, seed=3)
+    assert first.is_cuda and torch.equal(first, random.dropout(x, 0.5, seed=3))
+    assert random.shuffle(torch.arange(10, device="cuda"), seed=1).is_cuda
+    assert random.categorical(torch.zeros(2, 3, device="cuda"), 4, seed=0).is_cuda
+    layer_state = random.SeedGenerator(1).cuda()
+    assert random.dropout(x, 0.5, seed=layer_state).is_cuda and layer_state.state.tolist() == [1, 1]

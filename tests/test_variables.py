@@ -130,3 +130,17 @@ def test_easynn_variable_constructor():
     with pytest.raises(ValueError, match="shape"):
         easynn.Variable(np.zeros(3), shape=(2,))
     assert "ones_v" in repr(v)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_variables_on_cuda():
+    layer = Dense(2, name="dense_cuda")
+    layer(torch.zeros(1, 3))
+    layer.cuda()
+    assert isinstance(layer.kernel, Variable) and layer.kernel.is_cuda
+    layer.kernel.assign(np.ones((3, 2), dtype="float32")) if tuple(layer.kernel.shape) == (3, 2) else \
+        layer.kernel.assign(np.ones((2, 3), dtype="float32"))
+    assert isinstance(layer.kernel.numpy(), np.ndarray) and layer.kernel.numpy().sum() == 6
+    layer(torch.randn(4, 3, device="cuda")).sum().backward()
+    assert layer.kernel.value.grad.is_cuda

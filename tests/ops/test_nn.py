@@ -233,3 +233,28 @@ def test_ctc_loss_and_psnr():
 def test_missing_keras_op_raises_not_implemented():
     with pytest.raises(NotImplementedError, match="ctc_decode"):
         ops.nn.ctc_decode  # noqa: B018
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_inputs_stay_on_cuda_and_match_the_cpu():
+    from easynn.ops import image, linalg
+
+    x = torch.randn(2, 6, 6, 3)
+    k = torch.randn(3, 3, 3, 4)
+    cases = [
+        lambda a, b: ops.conv(a, b, strides=2, padding="same"),
+        lambda a, b: ops.conv_transpose(ops.conv(a, b), b),
+        lambda a, b: ops.average_pool(a, 2, padding="same"),
+        lambda a, b: ops.one_hot(torch.tensor([0, 2], device=a.device), 3),
+        lambda a, b: image.resize(a, (3, 4), antialias=True),
+        lambda a, b: image.affine_transform(a, [1, 0, 1, 0, 1, 0, 0, 0]),
+        lambda a, b: ops.segment_max(a.reshape(2, -1), torch.tensor([1, 0], device=a.device)),
+        lambda a, b: ops.scatter(torch.tensor([[1]], device=a.device), a[:1], (2, 6, 6, 3)),
+        lambda a, b: linalg.inv(a[0, :3, :3, 0] + 3 * torch.eye(3, device=a.device)),
+        lambda a, b: ops.dot_product_attention(a, a, a, is_causal=True),
+    ]
+    for case in cases:
+        on_gpu = case(x.cuda(), k.cuda())
+        assert on_gpu.is_cuda
+        torch.testing.assert_close(on_gpu.cpu(), case(x, k), atol=1e-4, rtol=1e-4)

@@ -82,10 +82,10 @@ def test_multi_output_op_returns_symbolic_named_tuple():
 def test_model_with_ops_trains_and_summarises(capsys):
     model = _model_with_ops()
     x, y = _data()
-    model.compile(optimizer=easynn.optimizers.Adam(learning_rate=0.03), loss="sparse_categorical_crossentropy")
-    history = model.fit(x, y, epochs=10, batch_size=16, verbose=0)
+    model.compile(optimizer=easynn.optimizers.Adam(learning_rate=0.05), loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, epochs=6, batch_size=32, verbose=0)
     losses = history.history["loss"]
-    assert losses[-1] < 0.5 * losses[0]
+    assert losses[-1] < 0.6 * losses[0]
     model.summary()
     text = capsys.readouterr().out
     assert "(OpLayer)" in text and "concatenate" in text and "hidden[0][0]" in text
