@@ -36,7 +36,7 @@ def _function_entry(fn: Any, module: Any) -> dict:
     name = getattr(fn, "__name__", None)
     if name and getattr(module, name, None) is fn:  # an easynn function: its Keras name
         return {"kind": "name", "value": name}
-    name = registry._NAMES.get(fn) or name
+    name = registry.registered_key(fn) or name
     if not name or name == "<lambda>":
         return {"kind": "unsupported", "reason": f"the anonymous function {fn!r} has no name to save it under"}
     return {"kind": "function", "name": name}
@@ -51,7 +51,7 @@ def _serialize_entry(spec: Any, module: Any, family: str) -> Any:
         return {"kind": "list", "items": [_serialize_entry(s, module, family) for s in spec]}
     if isinstance(spec, dict):
         return {"kind": "dict", "items": {str(k): _serialize_entry(v, module, family) for k, v in spec.items()}}
-    registered = registry._NAMES.get(type(spec)) if not inspect.isfunction(spec) else None
+    registered = registry.registered_key(type(spec)) if not inspect.isfunction(spec) else None
     if registered is not None and hasattr(spec, "get_config"):
         config = spec.get_config()
         registry.check_json(config, f"The config of {family} {type(spec).__name__}")

@@ -148,6 +148,12 @@ def get_custom_objects() -> dict[str, Any]:
     return _REGISTERED
 
 
+def registered_key(obj: Any) -> str | None:
+    """``"package>name"`` if ``obj`` is registered now (not cleared since), else None."""
+    key = _NAMES.get(obj)
+    return key if key is not None and _REGISTERED.get(key) is obj else None
+
+
 def get_registered_name(obj: Any) -> str:
     """``"package>name"`` for a registered object, else its ``__name__``.
 
@@ -155,8 +161,8 @@ def get_registered_name(obj: Any) -> str:
         >>> get_registered_name(len)
         'len'
     """
-    key = _NAMES.get(obj)
-    if key is not None and _REGISTERED.get(key) is obj:  # still registered (not cleared)
+    key = registered_key(obj)
+    if key is not None:
         return key
     return getattr(obj, "__name__", type(obj).__name__)
 

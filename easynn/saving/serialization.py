@@ -192,8 +192,8 @@ def _object_entry(obj: Any, with_compile: bool) -> dict:
             raise TypeError(f"{cls.__name__}.get_config() must return a dict. Received: {config!r}")
         inner = _serialize(config, with_compile=False)
     module = cls.__module__
-    key = registry._NAMES.get(cls)
-    if key is not None and registry._REGISTERED.get(key) is cls:
+    key = registry.registered_key(cls)
+    if key is not None:
         registered = key
     elif _is_easynn_module(module):
         registered = None
