@@ -1,7 +1,7 @@
 """``OpLayer``: one ``easynn.ops`` call recorded as a node of a functional model.
 
 When an op receives a symbolic tensor (``x = ops.relu(ops.matmul(inputs, w))``, ``x[:, 0]``,
-``a + b``), the dispatch hook registered by ``easynn.layers.symbolic`` makes an ``OpLayer``
+``a + b``), the dispatch hook this module registers makes an ``OpLayer``
 holding the op's public name and its constant arguments (as JSON), and calls it on the symbolic
 inputs. The model then runs, summarises, trains, saves and loads it like any layer: the config
 is ``{"op": "matmul", "args": [...], "kwargs": {...}}``, and loading looks the op up by name
@@ -26,7 +26,8 @@ from typing import Any
 import torch
 
 from easynn.layers.base import Layer, unique_name
-from easynn.ops import _symbolic
+from easynn.layers.symbolic import SymbolicTensor
+from easynn.ops import _dispatch, _symbolic
 
 __all__ = ["OpLayer", "call_op_symbolically"]
 
@@ -120,10 +121,13 @@ def _count_inputs(value: Any) -> int:
 
 def call_op_symbolically(op_name: str, fn, args: tuple, kwargs: dict):
     """The dispatch handler: record ``fn(*args, **kwargs)`` on symbolic tensors as an ``OpLayer`` node."""
-    from easynn.layers.symbolic import SymbolicTensor
-
     encoded_args, encoded_kwargs, inputs = _symbolic.split_call(
         args, kwargs, lambda v: isinstance(v, SymbolicTensor))
     layer = OpLayer(op=_symbolic.public_name(op_name, fn), args=encoded_args, kwargs=encoded_kwargs,
                     name=unique_name(op_name))
     return layer(inputs[0] if len(inputs) == 1 else list(inputs))
+
+
+# Every easynn.ops call that receives a SymbolicTensor becomes an OpLayer node (ops cannot import
+# layers, so the layers package registers itself; easynn/layers/__init__.py imports this module).
+_dispatch.register_symbolic_type(SymbolicTensor, call_op_symbolically)

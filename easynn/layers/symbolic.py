@@ -282,6 +282,8 @@ def call_symbolically(layer, args, kwargs) -> Any:
     # With unknown input axes, a second probe at another size shows which output axes follow them.
     others = iter(_flatten(_run_on_probes(layer, inputs, kwargs, free=_FREE_SIZES[1]))) if free_axes else None
     node = Node(layer=layer, inputs=inputs, kwargs=dict(kwargs))
+    if isinstance(getattr(layer, "__dict__", None), dict):  # layer.input / layer.output read these
+        layer.__dict__.setdefault("_inbound_nodes", []).append(node)
     counter = iter(range(10**6))
 
     def to_symbolic(tensor):
@@ -311,19 +313,3 @@ def _ops():
     from easynn import ops
 
     return ops
-
-
-def _op_handler(op_name, fn, args, kwargs):
-    from easynn.layers.op_layer import call_op_symbolically
-
-    return call_op_symbolically(op_name, fn, args, kwargs)
-
-
-def _register_with_ops() -> None:
-    """Route every easynn.ops call that receives a SymbolicTensor to an OpLayer node."""
-    from easynn.ops import _dispatch
-
-    _dispatch.register_symbolic_type(SymbolicTensor, _op_handler)
-
-
-_register_with_ops()
