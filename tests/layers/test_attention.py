@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import easynn
 from easynn.layers import AdditiveAttention, Attention, MultiHeadAttention
 
 
@@ -190,3 +191,18 @@ def test_cuda_sdpa_matches_the_reference(dtype):
     got = mha(x.to("cuda", dtype), x.to("cuda", dtype), value_mask=value_mask.cuda(), use_causal_mask=True)
     tol = 1e-5 if dtype == torch.float32 else 3e-2
     torch.testing.assert_close(got.float().cpu(), want, rtol=tol, atol=tol)
+
+
+def test_functional_api_and_keyword_calls():
+    inputs = easynn.Input(shape=(5, 8))
+    mha = MultiHeadAttention(num_heads=2, key_dim=4, name="mha_fn")
+    cross = MultiHeadAttention(num_heads=1, key_dim=3, name="mha_kw")
+    hidden = mha(inputs, inputs, use_causal_mask=True)
+    outputs = cross(query=hidden, value=inputs, key=hidden)
+    model = easynn.Model(inputs, outputs)
+    x = torch.randn(2, 5, 8)
+    h = mha(x, x, use_causal_mask=True)
+    torch.testing.assert_close(model(x), cross(query=h, value=x, key=h))
+    assert model.count_params() == mha.count_params() + cross.count_params()
+    with pytest.raises(ValueError, match="query"):
+        mha()

@@ -127,3 +127,21 @@ def test_save_and_load_round_trip(tmp_path):
     loaded = easynn.saving.load_model(path)
     torch.testing.assert_close(loaded(x), y)
     assert loaded.layers[0].merge_mode == "sum"
+
+
+def test_functional_initial_state_from_another_layer():
+    """keras-io's seq2seq: the decoder LSTM starts from the encoder's symbolic states."""
+    enc_in, dec_in = easynn.Input(shape=(None, 3)), easynn.Input(shape=(None, 2))
+    _, h, c = LSTM(4, return_state=True, name="enc_fn")(enc_in)
+    decoded = LSTM(4, name="dec_fn")(dec_in, initial_state=[h, c])
+    model = easynn.Model([enc_in, dec_in], decoded)
+    a, b = torch.randn(2, 5, 3), torch.randn(2, 6, 2)
+    encoder, decoder = model.get_layer("enc_fn"), model.get_layer("dec_fn")
+    _, h_real, c_real = encoder(a)
+    torch.testing.assert_close(model([a, b]), decoder(b, initial_state=[h_real, c_real]))
+    assert model.count_params() == 4 * (4 * (3 + 4) + 4) + 4 * (4 * (2 + 4) + 4)
+    x, s_fw, s_bw = easynn.Input(shape=(5, 3)), easynn.Input(shape=(4,)), easynn.Input(shape=(4,))
+    bi = Bidirectional(GRU(4), name="bi_fn")
+    bi_model = easynn.Model([x, s_fw, s_bw], bi(x, initial_state=[s_fw, s_bw]))
+    xs, f0, b0 = torch.randn(2, 5, 3), torch.randn(2, 4), torch.randn(2, 4)
+    torch.testing.assert_close(bi_model([xs, f0, b0]), bi(xs, initial_state=[f0, b0]))

@@ -171,6 +171,22 @@ class MultiHeadAttention(Layer):
         self._weights_made = True
 
     # ------------------------------------------------------------------ calling
+    def __call__(self, query: Any = None, value: Any = None, key: Any = None, **kwargs: Any):
+        # Keras code calls mha(query, value), mha(query=q, value=v, key=k) and does so on
+        # functional-API tensors; the graph takes one input argument, so those go in as a list.
+        from easynn.layers.rnn.base import has_symbolic
+
+        if query is None:
+            raise ValueError(f"Layer '{self.name}' needs `query`: call it as mha(query, value).")
+        if value is not None and has_symbolic([query, value, key]):
+            inputs = [query, value] + ([key] if key is not None else [])
+            return super().__call__(inputs, **kwargs)
+        if value is not None:
+            kwargs["value"] = value
+        if key is not None:
+            kwargs["key"] = key
+        return super().__call__(query, **kwargs)
+
     def _project(self, x: torch.Tensor, name: str) -> torch.Tensor:
         """``(b, n, d) -> (b, heads, n, dim)``."""
         out = torch.einsum("bnd,dhk->bhnk", x, getattr(self, f"{name}_kernel"))
@@ -228,6 +244,8 @@ class MultiHeadAttention(Layer):
         training: bool | None = None,
         use_causal_mask: bool = False,
     ):
+        if isinstance(query, (list, tuple)):  # [query, value(, key)] from the functional API
+            query, value, key = (list(query) + [None, None])[:3]
         if value is None:
             raise ValueError(f"Layer '{self.name}' needs `value`: call it as mha(query, value).")
         key = value if key is None else key

@@ -28,7 +28,26 @@ import torch
 
 from easynn.layers.base import Layer
 
-__all__ = ["masked_loop", "contiguous_spans", "check_mask", "RecurrentBase", "dropout_mask"]
+__all__ = ["masked_loop", "contiguous_spans", "check_mask", "RecurrentBase", "dropout_mask", "has_symbolic",
+           "first_shape"]
+
+
+def has_symbolic(value: Any) -> bool:
+    """Whether ``value`` (a tensor, or nested lists of them) holds a functional-API placeholder."""
+    from easynn.layers.symbolic import SymbolicTensor
+
+    if isinstance(value, SymbolicTensor):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(has_symbolic(v) for v in value)
+    return False
+
+
+def first_shape(input_shape: Any) -> Any:
+    """The main input's shape when the layer was called on ``[inputs, *initial_states]``."""
+    if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list)):
+        return tuple(input_shape[0])
+    return input_shape
 
 
 def dropout_mask(like: torch.Tensor, rate: float, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -233,7 +252,20 @@ class RecurrentBase(Layer):
     reset_state = reset_states
 
     # ------------------------------------------------------------------ calling
+    def __call__(self, *args: Any, **kwargs: Any):
+        # Keras's seq2seq idiom ``LSTM(...)(x, initial_state=[h, c])`` on functional-API tensors:
+        # the graph records the states as inputs (``[x, h, c]``), which ``call`` unpacks.
+        state = kwargs.get("initial_state")
+        if state is not None and args and has_symbolic([args[0], state]):
+            kwargs = {k: v for k, v in kwargs.items() if k != "initial_state"}
+            states = list(state) if isinstance(state, (list, tuple)) else [state]
+            return super().__call__([args[0], *states], *args[1:], **kwargs)
+        return super().__call__(*args, **kwargs)
+
     def call(self, inputs: torch.Tensor, initial_state: Any = None, mask: Any = None, training: bool | None = None):
+        if isinstance(inputs, (list, tuple)):  # [inputs, *initial_states] (see __call__)
+            inputs, extra = inputs[0], list(inputs[1:])
+            initial_state = extra or initial_state
         if not isinstance(inputs, torch.Tensor) or inputs.dim() < 3:
             raise ValueError(
                 f"Layer '{self.name}' expects inputs of rank 3 or more (batch, timesteps, ...), but "
@@ -263,6 +295,7 @@ class RecurrentBase(Layer):
         return output_mask
 
     def compute_output_shape(self, input_shape):
+        input_shape = first_shape(input_shape)
         batch, steps = input_shape[0], input_shape[1]
         units = self.output_units()
         units = tuple(units) if isinstance(units, (list, tuple)) else (units,)

@@ -23,6 +23,7 @@ import torch
 
 from easynn import _validation
 from easynn.layers.base import Layer
+from easynn.layers.rnn.base import first_shape, has_symbolic
 from easynn.layers.rnn.nested import deserialize_nested, serialize_nested
 
 __all__ = ["Bidirectional"]
@@ -117,6 +118,7 @@ class Bidirectional(Layer):
         self._initial_weights = weights
 
     def build(self, input_shape) -> None:
+        input_shape = first_shape(input_shape)
         for half in (self.forward_layer, self.backward_layer):
             if not half.built:
                 half.build_from_shape(tuple(input_shape), device=self._build_device)
@@ -127,7 +129,20 @@ class Bidirectional(Layer):
     def _n_states(self, half: Layer) -> int:
         return len(half.state_shapes()) if hasattr(half, "state_shapes") else 0
 
+    def __call__(self, *args: Any, **kwargs: Any):
+        state = kwargs.get("initial_state")  # symbolic states become inputs, as for the RNN layers
+        if state is not None and args and has_symbolic([args[0], state]):
+            kwargs = {k: v for k, v in kwargs.items() if k != "initial_state"}
+            states = list(state) if isinstance(state, (list, tuple)) else [state]
+            return super().__call__([args[0], *states], *args[1:], **kwargs)
+        return super().__call__(*args, **kwargs)
+
     def call(self, inputs: torch.Tensor, initial_state: Any = None, mask: Any = None, training: bool | None = None):
+        if isinstance(inputs, (list, tuple)):
+            inputs, extra = inputs[0], list(inputs[1:])
+            initial_state = extra or initial_state
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
         fw_state = bw_state = None
         if initial_state is not None:
             states = [initial_state] if isinstance(initial_state, torch.Tensor) else list(initial_state)
@@ -178,7 +193,7 @@ class Bidirectional(Layer):
         return masks[0] if len(masks) == 1 else masks
 
     def compute_output_shape(self, input_shape):
-        fw = self.forward_layer.compute_output_shape(tuple(input_shape))
+        fw = self.forward_layer.compute_output_shape(tuple(first_shape(input_shape)))
         out, states = (fw[0], list(fw[1:])) if self.return_state else (fw, [])
         out = tuple(out)
         if self.merge_mode == "concat":

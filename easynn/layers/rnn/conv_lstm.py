@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from easynn import _validation, activations, initializers, regularizers
-from easynn.layers.rnn.base import RecurrentBase, dropout_mask, masked_loop
+from easynn.layers.rnn.base import RecurrentBase, dropout_mask, first_shape, masked_loop
 
 __all__ = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
 
@@ -127,6 +127,7 @@ class _ConvLSTM(RecurrentBase):
         return self.state_shapes()[0]
 
     def compute_output_shape(self, input_shape):
+        input_shape = first_shape(input_shape)
         spatial, _ = self._split_shape(tuple(input_shape)[2:])
         self._spatial = tuple(None if s is None else v for s, v in zip(spatial, self._out_spatial(
             [1 if s is None else s for s in spatial])))
@@ -134,6 +135,7 @@ class _ConvLSTM(RecurrentBase):
 
     # ------------------------------------------------------------------ weights
     def build(self, input_shape) -> None:
+        input_shape = first_shape(input_shape)
         if not isinstance(input_shape, tuple) or len(input_shape) != self.rank + 3:
             raise ValueError(
                 f"Layer '{self.name}' expects inputs of rank {self.rank + 3} (batch, timesteps, "
@@ -166,6 +168,9 @@ class _ConvLSTM(RecurrentBase):
 
     # ------------------------------------------------------------------ calling
     def call(self, inputs: torch.Tensor, initial_state: Any = None, mask: Any = None, training: bool | None = None):
+        if isinstance(inputs, (list, tuple)):  # [inputs, *initial_states]
+            inputs, extra = inputs[0], list(inputs[1:])
+            initial_state = extra or initial_state
         if inputs.dim() != self.rank + 3:
             raise ValueError(
                 f"Layer '{self.name}' expects inputs of rank {self.rank + 3}, but received shape {tuple(inputs.shape)}."

@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from easynn import _validation, activations, initializers, regularizers
-from easynn.layers.rnn.base import RecurrentBase, contiguous_spans, dropout_mask, masked_loop
+from easynn.layers.rnn.base import RecurrentBase, contiguous_spans, dropout_mask, first_shape, masked_loop
 
 __all__ = ["SimpleRNN", "LSTM", "GRU"]
 
@@ -126,6 +126,7 @@ class _FusedRNN(RecurrentBase):
         return self.bias_initializer(self._keras_bias_shape(), dtype=dtype, device=device)
 
     def build(self, input_shape) -> None:
+        input_shape = first_shape(input_shape)
         if not isinstance(input_shape, tuple) or len(input_shape) != 3:
             raise ValueError(
                 f"Layer '{self.name}' expects inputs of rank 3 (batch, timesteps, features), "

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from easynn.layers.base import Layer
-from easynn.layers.rnn.base import RecurrentBase, flat_state_shapes, masked_loop
+from easynn.layers.rnn.base import RecurrentBase, first_shape, flat_state_shapes, masked_loop
 from easynn.layers.rnn.cells import StackedRNNCells
 from easynn.layers.rnn.nested import deserialize_nested, serialize_nested
 
@@ -94,6 +94,7 @@ class RNN(RecurrentBase):
         return size if size is not None else self.state_shapes()[0]
 
     def build(self, input_shape) -> None:
+        input_shape = first_shape(input_shape)
         if not isinstance(input_shape, tuple) or len(input_shape) < 3:
             raise ValueError(
                 f"Layer '{self.name}' expects inputs of rank 3 or more (batch, timesteps, ...), "
