@@ -353,6 +353,39 @@ class Layer(WeightsMixin, nn.Module):
             for m in self.modules()
         )
 
+    # ------------------------------------------------------------------ graph connectivity
+    def _first_node(self, what: str):
+        nodes = self.__dict__.get("_inbound_nodes") or []
+        if not nodes:
+            raise ValueError(
+                f"Layer '{self.name}' has no {what} yet: it has not been called on a symbolic tensor "
+                "(easynn.Input or another layer's output) in a functional model."
+            )
+        return nodes[0]
+
+    @property
+    def input(self):
+        """The symbolic input of this layer's first call in a functional model (Keras's ``layer.input``)."""
+        if "_explicit_input" in self.__dict__:
+            return self.__dict__["_explicit_input"]
+        return self._first_node("input").inputs
+
+    @input.setter
+    def input(self, value) -> None:  # InputLayer and functional models set their own
+        self.__dict__["_explicit_input"] = value
+
+    @property
+    def output(self):
+        """The symbolic output of this layer's first call in a functional model (Keras's ``layer.output``)."""
+        if "_explicit_output" in self.__dict__:
+            return self.__dict__["_explicit_output"]
+        outputs = self._first_node("output").outputs
+        return outputs[0] if len(outputs) == 1 else list(outputs)
+
+    @output.setter
+    def output(self, value) -> None:
+        self.__dict__["_explicit_output"] = value
+
     # ------------------------------------------------------------------ final activation
     def final_activation(self) -> str | None:
         """``"softmax"`` or ``"sigmoid"`` when this layer ends in one (used for the fused loss)."""

@@ -202,3 +202,17 @@ def test_functional_subclassing_through_super_init():
     model = Wrapped(3)
     assert isinstance(model, Wrapped)
     assert model(torch.ones(2, 4)).shape == (2, 3)
+
+
+def test_layer_input_and_output_for_feature_extraction():
+    inputs = easynn.Input(shape=(4,))
+    hidden, head = layers.Dense(3, name="hidden"), layers.Dense(2, name="head")
+    model = easynn.Model(inputs, head(hidden(inputs)))
+    assert hidden.input is inputs and model.get_layer("hidden").output.shape == (None, 3)
+    extractor = easynn.Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers[1:]])
+    x = torch.randn(5, 4)
+    features, scores = extractor(x)
+    torch.testing.assert_close(features, hidden(x))
+    torch.testing.assert_close(scores, model(x))
+    with pytest.raises(ValueError, match="has no output yet"):
+        layers.Dense(3).output
