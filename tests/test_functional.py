@@ -277,13 +277,17 @@ def test_deepcopy_gives_an_independent_model_with_the_same_graph():
 
 
 def test_symbolic_tensor_in_keyword_argument_is_a_clear_error():
-    # Keras's seq2seq idiom LSTM(...)(x, initial_state=[h, c]) is not recorded by the graph;
-    # it must say so instead of failing on a (None, 2) vs (2, 2) state-shape mismatch.
-    x = easynn.Input(shape=(3, 2))
+    # A symbolic tensor in a keyword argument the graph does not record must say so instead of
+    # failing on a (None, 2) vs (2, 2) shape mismatch. (The RNN layers record Keras's seq2seq
+    # idiom LSTM(...)(x, initial_state=[h, c]) as inputs: tests/layers/test_rnn_wrappers.py.)
+    class Shift(easynn.layers.Layer):
+        def call(self, inputs, offset=None):
+            return inputs + offset
+
+    x = easynn.Input(shape=(3, 4))
     h = easynn.Input(shape=(4,))
-    c = easynn.Input(shape=(4,))
-    with pytest.raises(NotImplementedError, match=r"keyword argument\(s\) \['initial_state'\]"):
-        easynn.layers.LSTM(4)(x, initial_state=[h, c])
+    with pytest.raises(NotImplementedError, match=r"keyword argument\(s\) \['offset'\]"):
+        Shift()(x, offset=h)
 
 
 def test_unknown_spatial_axes_stay_unknown_and_any_image_size_runs():
