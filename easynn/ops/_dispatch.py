@@ -37,7 +37,7 @@ from typing import Any, Callable
 
 import torch
 
-__all__ = ["op", "binary_op", "AxisError", "ConversionError", "register_symbolic_type", "unregister_symbolic_type", "symbolic_types"]
+__all__ = ["op", "binary_op", "reduction_op", "AxisError", "ConversionError", "register_symbolic_type", "unregister_symbolic_type", "symbolic_types"]
 
 Handler = Callable[[str, Callable, tuple, dict], Any]
 
@@ -189,6 +189,40 @@ def binary_op(torch_fn: Callable, same_float_dtype: bool = False) -> Callable[[C
                     except RuntimeError:
                         pass
                 return full(x1, x2)
+
+        functools.update_wrapper(public, fn)
+        public.__easynn_op__ = True
+        return public
+
+    return decorate
+
+
+_FLOATS = (torch.float32, torch.float64)
+
+
+def reduction_op(torch_fn: Callable) -> Callable[[Callable], Callable]:
+    """Decorator for a hot reduction ``fn(x, axis=None, keepdims=False)`` (``sum``, ``mean``).
+
+    A float32/float64 ``torch.Tensor`` with ``axis`` None or an int calls
+    ``torch_fn(x, dim=axis, keepdim=keepdims)`` directly, in one frame; anything else, and a torch
+    error, goes to ``op(fn)``.
+    """
+
+    def decorate(fn: Callable) -> Callable:
+        full = op(fn)
+        tensor_type, floats = _TENSOR, _FLOATS
+
+        def public(x, axis=None, keepdims=False):
+            if isinstance(x, tensor_type) and x.dtype in floats and (axis is None or type(axis) is int) \
+                    and not _SYMBOLIC_TENSOR_SUBCLASS:
+                try:
+                    return torch_fn(x, dim=axis, keepdim=keepdims)
+                except (RuntimeError, IndexError, TypeError):
+                    pass
+            # the full path sees the arguments as given (a symbolic node records only non-defaults)
+            if keepdims:
+                return full(x, axis=axis, keepdims=keepdims)
+            return full(x) if axis is None else full(x, axis=axis)
 
         functools.update_wrapper(public, fn)
         public.__easynn_op__ = True

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from easynn.ops._convert import Tensor, _floatx_dtype, fail, like, tensor, to_torch_dtype
-from easynn.ops._dispatch import AxisError, op
+from easynn.ops._dispatch import AxisError, op, reduction_op
 
 __all__ = [
     "all", "amax", "amin", "any", "argmax", "argmin", "average", "count_nonzero", "cumprod", "cumsum", "diff",
@@ -59,7 +59,7 @@ def _sum_dtype(x: Tensor) -> torch.dtype:
     return torch.int32 if x.dtype in _SMALL_INTS else x.dtype
 
 
-@op
+@reduction_op(torch.sum)
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - Keras's name
     """Sum of elements over ``axis`` (bool and small ints give int32, other dtypes are kept).
 
@@ -108,7 +108,7 @@ def _float_compute(x: Tensor) -> tuple[Tensor, torch.dtype]:
     return x.to(_floatx_dtype()), _floatx_dtype()
 
 
-@op
+@reduction_op(torch.mean)
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Arithmetic mean over ``axis`` (integers give float32).
 
