@@ -15,7 +15,12 @@ costs about as much as the op's own argument handling (~0.1-0.2 us on an idle co
 hottest binary ops use :func:`binary_op` instead: the public function itself checks that both
 operands are ``torch.Tensor`` objects (tensors, Parameters, easynn Variables; a symbolic tensor is
 not one) and calls torch directly, one frame in all; every other call, and any torch error, takes
-the ``op``-wrapped full path.
+the ``op``-wrapped full path. :func:`reduction_op` does the same for ``sum``/``mean`` of float
+tensors. A registered symbolic class that subclasses ``torch.Tensor`` switches both fast paths off.
+
+Errors: inside the ``op`` wrapper (``try`` costs nothing until raised) a torch ``RuntimeError``
+becomes a ``ValueError``/``TypeError`` naming the op and its operands' shapes and dtypes, an
+``IndexError`` an :class:`AxisError`, and a conversion failure a ``TypeError`` naming the op.
 
 Example:
     >>> from easynn.ops._dispatch import op, register_symbolic_type, unregister_symbolic_type
