@@ -231,6 +231,7 @@ _SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # a subprocess
 def test_real_fit_in_an_80_column_terminal_shows_every_metric(tmp_path):
     master, slave = _open_pty(80)
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), TERM="xterm")
