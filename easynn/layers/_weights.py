@@ -243,3 +243,40 @@ class WeightsMixin:
     def torch_layout(self, weight: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
         """Inverse of ``keras_layout``: a Keras-layout value for the stored ``weight``."""
         return value
+
+    # ------------------------------------------------------------------ Keras's saving hooks
+    def save_own_variables(self, store) -> None:
+        """Write this layer's own weights (not its sublayers') into ``store`` as ``"0"``, ``"1"``...
+
+        Keras's hook, called by ``model.save``; values are in Keras's layout (see ``keras_layout``).
+        """
+        trainable, non_trainable = self._own_weights()
+        for index, weight in enumerate(trainable + non_trainable):
+            store[str(index)] = self.keras_layout(weight.detach()).cpu().numpy().copy()
+
+    def load_own_variables(self, store) -> None:
+        """Read what ``save_own_variables`` wrote, checking the count and every shape first.
+
+        Raises:
+            ValueError: if ``store`` holds another number of variables or a different shape
+                (nothing is changed then).
+        """
+        trainable, non_trainable = self._own_weights()
+        weights = trainable + non_trainable
+        if len(list(store.keys())) != len(weights):
+            raise ValueError(
+                f"Layer '{self.name}' expected {len(weights)} variables, but received {len(list(store.keys()))} "
+                f"(keys: {sorted(store.keys())})."
+            )
+        values = [torch.as_tensor(np.asarray(store[str(i)])) for i in range(len(weights))]
+        for index, (weight, value) in enumerate(zip(weights, values)):
+            expected = tuple(self.keras_layout(weight.detach()).shape)
+            if tuple(value.shape) != expected:
+                raise ValueError(
+                    f"Variable {index} of layer '{self.name}' has shape {expected}, but the store holds "
+                    f"{tuple(value.shape)}."
+                )
+        with torch.no_grad():
+            for weight, value in zip(weights, values):
+                weight.copy_(self.torch_layout(weight, value.to(dtype=weight.dtype, device=weight.device)))
+

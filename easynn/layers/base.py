@@ -207,6 +207,18 @@ class Layer(WeightsMixin, nn.Module):
         """Make a new (unbuilt) layer from the output of ``get_config()``."""
         return cls(**config)
 
+    def get_build_config(self) -> dict | None:
+        """Keras's hook: what ``build_from_config`` needs to rebuild the weights (the input shape)."""
+        if not self.built or self._build_input_shape is None:
+            return None
+        return {"input_shape": self._build_input_shape}
+
+    def build_from_config(self, config: dict | None) -> None:
+        """Keras's hook: build from ``get_build_config()``'s output (before weights are loaded)."""
+        if config and config.get("input_shape") is not None and not self.built:
+            self.build_from_shape(tuple(config["input_shape"]) if not isinstance(config["input_shape"][0], (list, tuple))
+                                  else [tuple(s) for s in config["input_shape"]])
+
     # ------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
         if _CALL_CONTEXT.root is not None or torch.compiler.is_compiling():

@@ -35,6 +35,7 @@ from easynn.layers.base import Layer
 from easynn.layers.core import InputLayer
 from easynn.layers.symbolic import Node, SymbolicTensor, _flatten, _map
 from easynn.models.model import Model, register_functional_class
+from easynn.saving.registry import register_builtin
 
 __all__ = ["Functional"]
 
@@ -64,6 +65,7 @@ def _producer(tensor: SymbolicTensor) -> str:
     return f"the input '{layer.name}'" if layer is not None else repr(tensor)
 
 
+@register_builtin
 @register_functional_class
 class Functional(Model):
     """A model defined by a graph of layer calls: ``Model(inputs=..., outputs=...)``.
@@ -98,6 +100,10 @@ class Functional(Model):
     def __init__(self, inputs: Any, outputs: Any, name: str | None = None, trainable: bool = True, **kwargs: Any):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self.inputs, self._inputs_listed = _as_tensor_list(inputs, "inputs")
+        # A dict of outputs (Keras 3): the model returns a dict, and the keys name the outputs.
+        self._output_keys = list(outputs) if isinstance(outputs, dict) else None
+        if self._output_keys is not None:
+            outputs = [outputs[key] for key in self._output_keys]
         self.outputs, self._outputs_listed = _as_tensor_list(outputs, "outputs")
         self._input_layers: list[InputLayer] = []
         for index, tensor in enumerate(self.inputs):
@@ -213,6 +219,8 @@ class Functional(Model):
         return [layer.name, index, tensor.index]
 
     def _unique_output_names(self) -> list[str]:
+        if self._output_keys is not None:
+            return [str(key) for key in self._output_keys]
         names: list[str] = []
         for tensor in self.outputs:
             base = self._ref(tensor)[0]
@@ -278,6 +286,8 @@ class Functional(Model):
             for slot, value in zip(writes, flat):
                 values[slot] = value
         results = [values[slot] for slot in self._output_slots]
+        if self._output_keys is not None:
+            return dict(zip(self._output_keys, results))
         return results if self._outputs_listed else results[0]
 
     def call(self, inputs, training=None):
@@ -364,7 +374,8 @@ class Functional(Model):
             "trainable": self.trainable,
             "layers": layers,
             "input_layers": in_refs if self._inputs_listed else in_refs[0],
-            "output_layers": out_refs if self._outputs_listed else out_refs[0],
+            "output_layers": (dict(zip(self._output_keys, out_refs)) if self._output_keys is not None
+                              else out_refs if self._outputs_listed else out_refs[0]),
         }
 
     @classmethod
@@ -412,6 +423,8 @@ class Functional(Model):
                 raise ValueError(f"The model config cannot be rebuilt: the calls {missing} read tensors it never defines.")
 
         def lookup(refs):
+            if isinstance(refs, dict):
+                return {key: lookup(value) for key, value in refs.items()}
             if _is_ref(refs):
                 key = (refs[0], refs[1])
                 if key not in made:

@@ -49,6 +49,7 @@ from easynn.models._arguments import (
 )
 from easynn.models.evaluation import EvaluationMixin
 from easynn.models.steps import KerasStepsMixin
+from easynn.saving.registry import register_builtin
 from easynn.training import data as data_module
 from easynn.training.loop import Trainer
 from easynn.training.modes import preserved_modes
@@ -96,6 +97,7 @@ def _functional_args(args, kwargs) -> bool:
     return len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs
 
 
+@register_builtin
 class Model(EvaluationMixin, KerasStepsMixin, Layer):
     """A trainable network with Keras's ``compile`` / ``fit`` / ``evaluate`` / ``predict``.
 
@@ -464,6 +466,30 @@ class Model(EvaluationMixin, KerasStepsMixin, Layer):
             saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
         if distribute.is_distributed():
             distribute.barrier()
+
+    def to_json(self, **kwargs) -> str:
+        """The model's architecture as a JSON string (``easynn.models.model_from_json`` reads it)."""
+        from easynn.saving import json_api
+
+        return json_api.to_json(self, **kwargs)
+
+    def export(self, filepath=None, format: str = "torch", **kwargs):
+        """Export for deployment: a ``torch.export.ExportedProgram`` (``format="torch"``) or ONNX."""
+        from easynn.saving import export
+
+        return export.export_model(self, filepath, format=format, **kwargs)
+
+    def get_compile_config(self) -> dict | None:
+        """The arguments of the last ``compile`` as JSON (``None`` when never compiled)."""
+        from easynn.saving import compile_state
+
+        return compile_state.serialize_compile(self)
+
+    def compile_from_config(self, config: dict) -> None:
+        """``compile`` again from ``get_compile_config()``'s output."""
+        from easynn.saving import compile_state
+
+        self.compile(**compile_state.deserialize_compile(config, None))
 
     def save_weights(self, filepath, overwrite: bool = True) -> None:
         """Save the weights alone (safetensors; no code in the file).

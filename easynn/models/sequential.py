@@ -18,10 +18,12 @@ from easynn.layers.base import Layer
 from easynn.layers.core import InputLayer, TorchModuleWrapper
 from easynn.layers.symbolic import SymbolicTensor
 from easynn.models.model import Model
+from easynn.saving.registry import register_builtin
 
 __all__ = ["Sequential"]
 
 
+@register_builtin
 class Sequential(Model):
     """A linear stack of layers.
 

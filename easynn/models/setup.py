@@ -17,7 +17,7 @@ import torch
 from easynn import losses as losses_module
 from easynn import metrics as metrics_module
 from easynn.training import data as data_module
-from easynn.training.loop import Trainer
+from easynn.training.loop import Trainer, _as_list
 from easynn.training.modes import preserved_modes
 
 __all__ = ["probe", "first_samples", "build_trainer", "check_targets", "check_label_range",
@@ -86,16 +86,17 @@ def _loss_weight(name: str, value) -> float:
 
 def build_trainer(model, y_sample, y_pred, strategy) -> Trainer:
     """The trainer for ``model``'s compile arguments, given sample targets and probe outputs."""
-    targets = list(y_sample) if isinstance(y_sample, (list, tuple)) else [y_sample]
     known_outputs = y_pred is not None
     if not known_outputs:  # a custom train_step: no probe; the targets stand in for the outputs' shapes
         y_pred = y_sample
-    outputs = list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
+    count = len(y_pred) if isinstance(y_pred, (list, tuple, dict)) else 1
+    names = output_names(model, count)
+    outputs = _as_list(y_pred, names)
+    targets = _as_list(y_sample, names)
     if known_outputs and y_sample is not None and len(targets) != len(outputs):
         raise ValueError(f"The model has {len(outputs)} outputs but y provides {len(targets)} target arrays.")
     if y_sample is None:
         targets = [None] * len(outputs)
-    names = output_names(model, len(outputs))
     config = model._compile_config
     params = list(model.parameters())
     model.optimizer.build(params)
@@ -166,7 +167,7 @@ def check_targets(trainer: Trainer, y_sample) -> None:
     """
     if y_sample is None or trainer.output_shapes is None:
         return
-    targets = y_sample if isinstance(y_sample, (list, tuple)) else [y_sample]
+    targets = _as_list(y_sample, trainer.output_names)
     for loss, target, shape in zip(trainer.losses, targets, trainer.output_shapes):
         if loss is not None and hasattr(loss, "check") and target is not None:
             loss.check(_shape_for_message(tuple(target.shape)), _shape_for_message(shape))
@@ -176,9 +177,9 @@ def check_label_range(trainer: Trainer, batches) -> None:
     """Integer labels of a sparse crossentropy must lie in ``[0, classes)`` (one pass per call)."""
     if not isinstance(batches, data_module.ArrayBatches) or batches.y is None or trainer.output_shapes is None:
         return
-    targets = batches.y if isinstance(batches.y, (list, tuple)) else [batches.y]
+    targets = _as_list(batches.y, trainer.output_names)
     for loss, target, shape in zip(trainer.losses, targets, trainer.output_shapes):
-        if getattr(loss, "fused_kind", None) != "sparse_categorical" or len(shape) < 2:
+        if target is None or getattr(loss, "fused_kind", None) != "sparse_categorical" or len(shape) < 2:
             continue
         ignore = getattr(loss, "options", {}).get("ignore_class")
         labels = target if ignore is None else target[target != ignore]

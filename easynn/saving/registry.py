@@ -265,13 +265,6 @@ def builtin_classes(_retry: bool = True) -> dict[str, type]:
             module = getattr(sub, "__module__", "")
             if (module == "easynn" or module.startswith("easynn.")) and not sub.__name__.startswith("_"):
                 found.setdefault(sub.__name__, sub)
-    if "Functional" not in found and _retry:
-        # TODO(lead): remove once models register themselves (easynn/models/__init__.py importing
-        # easynn.models.functional, which calls register_builtin(Functional)). Until then a
-        # functional model could not be loaded in a process that never built one.
-        import easynn.models.functional  # noqa: F401
-
-        return builtin_classes(_retry=False)
     found.update(_BUILTINS)
     # Names exported by easynn.layers (aliases such as Convolution2D) win over discovery order.
     for export in getattr(easynn.layers, "__all__", []):

@@ -40,7 +40,15 @@ def _batch_size(x) -> int:
     return int(x.shape[0])
 
 
-def _as_list(value) -> list:
+def _as_list(value, names: list[str] | None = None) -> list:
+    """One entry per output: a dict is read by output name, a list/tuple as is, else ``[value]``."""
+    if isinstance(value, Mapping):
+        if names is None:
+            return list(value.values())
+        unknown = sorted(set(value) - set(names))
+        if unknown:
+            raise ValueError(f"Unknown output name(s) {unknown} in the targets. The model's outputs are {names}.")
+        return [value.get(name) for name in names]
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
@@ -135,7 +143,7 @@ class Trainer:
 
         Formula: ``Σ_k w_k · loss_k(y_k, ŷ_k) + Σ model.losses``.
         """
-        outputs, targets = _as_list(y_pred), _as_list(y)
+        outputs, targets = _as_list(y_pred, self.output_names), _as_list(y, self.output_names)
         loss = None
         terms = []
         for fn, weight, target, output in zip(self.losses, self.loss_weights, targets, outputs):

@@ -13,6 +13,12 @@ import torch
 __all__ = ["LossTracker", "CompileMetrics"]
 
 
+def _per_output(value, names: list[str]) -> list:
+    if isinstance(value, dict):
+        return [value.get(name) for name in names]
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
 class LossTracker:
     """The running mean of the loss, weighted by the number of samples of each batch.
 
@@ -89,8 +95,7 @@ class CompileMetrics:
                 for out, metric_list in zip(self.output_names, self.metric_lists) for metric in metric_list]
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        targets = list(y_true) if isinstance(y_true, (list, tuple)) else [y_true]
-        outputs = list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
+        targets, outputs = _per_output(y_true, self.output_names), _per_output(y_pred, self.output_names)
         for metric_list, target, output in zip(self.metric_lists, targets, outputs):
             if target is None:
                 continue
