@@ -8,7 +8,8 @@ a loss function) and the frame where torch raised stay. Nested entry points (``f
 layers) cost one counter increment each and filter nothing themselves.
 
 Full tracebacks: ``easynn.config.disable_traceback_filtering()`` or the environment variable
-``EASYNN_TRACEBACK_FILTERING=0``.
+``EASYNN_TRACEBACK_FILTERING=0``. (The filtered traceback is re-raised with a bare ``raise``, so
+not even the entry point's own frame is shown; Python 3.10 re-raises the original traceback.)
 
 The outermost call also runs the registered clean-ups (``register_cleanup``) when an exception
 (``KeyboardInterrupt`` included) leaves it: the progress display uses this to close its bars and
@@ -133,8 +134,8 @@ def filter_traceback(fn: F) -> F:
             if not is_filtering_enabled():
                 raise
             _filter_chain(error)
-            filtered = _filtered(error.__traceback__)
-            raise error.with_traceback(filtered)  # easynn frames hidden: EASYNN_TRACEBACK_FILTERING=0 shows them
+            error.__traceback__ = _filtered(error.__traceback__)
+            raise  # easynn frames hidden: EASYNN_TRACEBACK_FILTERING=0 shows them
         finally:
             _local.depth = depth
 

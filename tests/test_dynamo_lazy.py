@@ -7,7 +7,7 @@ import textwrap
 import pytest
 import torch
 
-from easynn._dynamo_lazy import _LazyDisable, _lazy_use_grad
+from easynn._dynamo_lazy import _lazy_use_grad, _LazyDisable
 
 _SCRIPT = textwrap.dedent("""
     import sys, torch

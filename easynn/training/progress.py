@@ -30,7 +30,7 @@ import time
 import weakref
 
 from easynn import _traceback
-from easynn.callbacks.base import Callback
+from easynn.training.callbacks_base import Callback
 
 __all__ = ["ProgbarLogger", "format_logs", "format_value"]
 
