@@ -383,6 +383,9 @@ class Model(EvaluationMixin, KerasStepsMixin, Layer):
                 callback_list.on_epoch_end(epoch, logs)
                 if strategy.agree(self.stop_training):
                     break
+            finalize = getattr(self.optimizer, "finalize_variable_values", None)
+            if finalize is not None:  # Keras: use_ema writes the moving averages into the weights
+                finalize(self.trainable_weights)
             callback_list.on_train_end(logs)
         self._fit_callbacks = None
         return history

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from easynn import config as _config
-from easynn.ops._dispatch import ConversionError
+from easynn.ops._errors import ConversionError, describe, fail  # noqa: F401  (re-exported for the op modules)
 
 __all__ = ["convert_to_tensor", "convert_to_numpy", "to_torch_dtype", "dtype_name", "floatx", "result_type"]
 
@@ -298,26 +298,3 @@ def seq(xs: Any, name: str, arg: str = "xs") -> list[Tensor]:
     return [like(x, ref) for x in xs]
 
 
-def describe(x: Any) -> str:
-    """``shape=(2, 3), dtype=float32`` for error messages."""
-    if isinstance(x, Tensor):
-        return f"shape={tuple(x.shape)}, dtype={_TORCH_NAMES.get(x.dtype, x.dtype)}"
-    if isinstance(x, np.ndarray):
-        return f"shape={x.shape}, dtype={x.dtype}"
-    return f"{type(x).__name__} {x!r:.40}"
-
-
-_TYPE_WORDS = ("not implemented for", "dtype", "expected scalar type", "must be", "type ", "Boolean", "bool")
-_SHAPE_WORDS = ("size of tensor", "shape", "broadcast", "dimension", "mat1 and mat2", "must match", "size mismatch",
-                "out of range", "invalid", "number of")
-
-
-def fail(name: str, error: Exception, **operands: Any) -> Exception:
-    """A Keras-style ValueError/TypeError for a torch RuntimeError raised inside op ``name``."""
-    message = str(error).split("\n")[0]
-    received = "; ".join(f"{arg}: {describe(value)}" for arg, value in operands.items())
-    is_shape = any(word in message for word in _SHAPE_WORDS)
-    is_type = not is_shape and any(word in message for word in _TYPE_WORDS)
-    cls = TypeError if is_type else ValueError
-    what = "unsupported dtypes" if is_type else "incompatible arguments"
-    return cls(f"{name}(): {what}. Received {received}. (torch: {message})")

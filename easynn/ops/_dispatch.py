@@ -42,6 +42,8 @@ from typing import Any, Callable
 
 import torch
 
+from easynn.ops._errors import AxisError, ConversionError, fail  # noqa: F401  (re-exported)
+
 __all__ = ["op", "binary_op", "reduction_op", "AxisError", "ConversionError", "register_symbolic_type", "unregister_symbolic_type", "symbolic_types"]
 
 Handler = Callable[[str, Callable, tuple, dict], Any]
@@ -98,18 +100,8 @@ def _handler_for(value: Any) -> Handler | None:
 _PLAIN = frozenset({_TENSOR, int, float, bool, str, type(None)})
 
 
-class ConversionError(TypeError):
-    """Raised by the conversion helpers for a value that is not a tensor; :func:`op` names the op."""
-
-
-class AxisError(ValueError, IndexError):
-    """An axis out of range (a ValueError, and an IndexError as NumPy's AxisError is)."""
-
-
 def _keras_error(name: str, fn: Callable, args: tuple, kwargs: dict, error: Exception) -> Exception:
     """A torch error escaping op ``name`` as a ValueError/TypeError naming the op and its operands."""
-    from easynn.ops._convert import fail  # noqa: PLC0415 - error path only; _convert imports this module
-
     names = fn.__code__.co_varnames[: fn.__code__.co_argcount]
     operands = {names[i] if i < len(names) else f"args[{i}]": value for i, value in enumerate(args)}
     operands.update(kwargs)

@@ -15,7 +15,15 @@ import numpy as np
 import torch
 
 __all__ = ["tree_map", "leaves", "to_tensor", "unpack_batch", "order_targets", "BatchChecker",
-           "Continuation", "check_steps"]
+           "Continuation", "check_steps", "add_note"]
+
+
+def add_note(error: BaseException, note: str) -> None:
+    """Attach ``note`` to ``error`` (shown under its message; ``BaseException.add_note`` on Python >= 3.11)."""
+    if hasattr(error, "add_note"):
+        error.add_note(note)
+    else:  # Python 3.10: kept on the exception for anyone who reads it
+        error.__notes__ = [*getattr(error, "__notes__", []), note]
 
 
 def tree_map(fn, value):
@@ -137,7 +145,7 @@ class BatchChecker:
             if label != "x":
                 value = order_targets(value, self.target_names, label)
             try:
-                value = tree_map(lambda v: to_tensor(v, label), value)
+                value = tree_map(lambda v, name=label: to_tensor(v, name), value)
             except (TypeError, ValueError) as error:
                 raise type(error)(f"{where}: {error}") from None
             parts[i] = value

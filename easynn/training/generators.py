@@ -30,7 +30,7 @@ from collections.abc import Iterator
 
 import torch
 
-from easynn.training._batch import BatchChecker
+from easynn.training._batch import BatchChecker, add_note
 
 __all__ = ["IteratorBatches", "is_iterator", "known_infinite"]
 
@@ -104,7 +104,7 @@ class IteratorBatches:
             self._exhausted = True
             return None
         except Exception as error:
-            error.add_note(f"(raised by the generator while producing batch {index})")
+            add_note(error, f"(raised by the generator while producing batch {index})")
             raise
         self._read += 1
         return self._check(item, index, self.device)

@@ -131,6 +131,8 @@ class Trainer:
         self._last_terms = None
         self._term_sums = self._zero_term_sums()
         self._custom_logs: Mapping | None = None
+        # Keras's optimizer loss_scale_factor: scale before backward; the step divides it out.
+        self._optimizer_scales_loss = getattr(optimizer, "loss_scale_factor", None) is not None
 
     # ------------------------------------------------------------------ the loss
     def _autocast(self):
@@ -188,11 +190,12 @@ class Trainer:
             self.model._clear_losses()
         with self._autocast():
             loss, y_pred = self._forward_loss_fn(x, y, sample_weight)
+        scaled = self.optimizer.scale_loss(loss) if self._optimizer_scales_loss else loss
         if self.scaler is not None:
-            self.scaler.scale(loss).backward()
+            self.scaler.scale(scaled).backward()
             self.optimizer.step(scaler=self.scaler)
         else:
-            loss.backward()
+            scaled.backward()
             self.optimizer.step()
         loss = loss.detach()
         self._accumulate(loss, x)

@@ -32,7 +32,7 @@ from typing import Any, Iterator
 import torch
 
 from easynn import _validation
-from easynn.training._batch import BatchChecker, check_steps
+from easynn.training._batch import BatchChecker, add_note, check_steps
 
 __all__ = ["PyDataset", "Sequence", "PyDatasetBatches"]
 
@@ -70,7 +70,7 @@ class PyDataset:
         >>> len(data), data.num_batches, data.workers
         (2, 2, 2)
         >>> data[1][1].tolist()
-        [[5.0], [13.0]]
+        [[9.0], [13.0]]
     """
 
     def __init__(self, workers: int = 1, use_multiprocessing: bool = False, max_queue_size: int = 10):
@@ -191,7 +191,7 @@ def _load_in_order(dataset, indices: list[int], workers: int, use_multiprocessin
             try:
                 item = dataset[index]
             except Exception as error:
-                error.add_note(_describe(dataset, index, position, "in the main thread"))
+                add_note(error, _describe(dataset, index, position, "in the main thread"))
                 raise
             yield item
         return
@@ -230,7 +230,7 @@ def _load_in_order(dataset, indices: list[int], workers: int, use_multiprocessin
                     f"batch {index}. Check the dataset's __getitem__, or use threads (use_multiprocessing=False)."
                 ) from None
             except Exception as error:
-                error.add_note(_describe(dataset, index, position, where))
+                add_note(error, _describe(dataset, index, position, where))
                 raise
             submit()
             yield item
@@ -322,7 +322,7 @@ class PyDatasetBatches:
         try:
             item = self.dataset[index]
         except Exception as error:
-            error.add_note(_describe(self.dataset, index, 0, "in the main thread"))
+            add_note(error, _describe(self.dataset, index, 0, "in the main thread"))
             raise
         return self._check(item, index, self.device)
 

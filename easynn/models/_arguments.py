@@ -1,0 +1,62 @@
+"""Argument handling shared by ``fit``, ``evaluate`` and ``predict`` (validation, defaults)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from easynn import _validation
+from easynn.callbacks.base import Callback
+from easynn.training import data as data_module
+
+__all__ = ["default_device", "current_strategy", "verbose_level", "optional_steps", "as_callbacks",
+           "require_targets", "first_param_device"]
+
+
+def default_device() -> torch.device:
+    """CUDA when available (this process's local GPU under torchrun), else the CPU."""
+    strategy = current_strategy()
+    if hasattr(strategy, "device"):
+        return strategy.device
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def current_strategy():
+    from easynn import distribute
+
+    return distribute.current_strategy()
+
+
+def verbose_level(value: Any) -> int:
+    if value == "auto":
+        return 1
+    if value not in (0, 1, 2):
+        raise ValueError(f"`verbose` must be 0, 1, 2 or 'auto'. Received: verbose={value!r}")
+    return int(value)
+
+
+def optional_steps(name: str, value: Any) -> int | None:
+    return None if value is None else _validation.positive_int(name, value)
+
+
+def as_callbacks(callbacks) -> list:
+    """``callbacks`` as a list; a single callback is accepted, as Keras 3 does."""
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    return list(callbacks or [])
+
+
+def require_targets(model, x, y, what: str) -> None:
+    """Targets are required unless x is a dataset or the model has its own step."""
+    if y is None and not data_module.is_dataset(x) and not model._overrides("train_step" if what != "evaluate" else "test_step"):
+        raise ValueError(
+            f"{what}() needs targets: pass y=... with one target per sample of x (or give x as a "
+            "Dataset/DataLoader that yields (x, y) pairs)."
+        )
+
+
+def first_param_device(model) -> torch.device:
+    for param in model.parameters():
+        return param.device
+    return default_device()
