@@ -144,3 +144,11 @@ def test_variables_on_cuda():
     assert isinstance(layer.kernel.numpy(), np.ndarray) and layer.kernel.numpy().sum() == 6
     layer(torch.randn(4, 3, device="cuda")).sum().backward()
     assert layer.kernel.value.grad.is_cuda
+
+
+def test_state_dict_holds_plain_tensors_that_load_with_weights_only(tmp_path):
+    model = easynn.Sequential([easynn.Input((4,)), Dense(3), BatchNormalization()])
+    path = tmp_path / "state.pt"
+    torch.save(model.state_dict(), path)
+    state = torch.load(path, weights_only=True)
+    assert all(type(v) is torch.Tensor for v in state.values()) and len(state) == 6
