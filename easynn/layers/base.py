@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from easynn._naming import to_snake_case
+from easynn._traceback import filter_traceback
 from easynn.layers._layer_utils import (
     _UNSET,
     _capture_init_args,
@@ -74,6 +75,50 @@ def unique_name(base: str) -> str:
     return base if count == 0 else f"{base}_{count}"
 
 
+_MASK_ARGS: dict = {}
+
+
+def _call_arg_names(cls) -> tuple:
+    """The names of ``cls.call``'s arguments, without ``self``."""
+    try:
+        params = inspect.signature(cls.call).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a call without a signature
+        return ()
+    return tuple(name for name in params if name != "self")
+
+
+def _call_mask_args(cls) -> tuple:
+    """The mask arguments ``cls.call`` declares: ``mask`` and ``<input>_mask`` (cached per class)."""
+    found = _MASK_ARGS.get(cls)
+    if found is None:
+        names = _call_arg_names(cls)
+        found = _MASK_ARGS[cls] = tuple(
+            n for n in names if n == "mask" or (n.endswith("_mask") and n[: -len("_mask")] in names)
+        )
+    return found
+
+
+def _mask_of(value):
+    """``value._keras_mask``; for a list of tensors the list of their masks (``None`` if none has one)."""
+    if isinstance(value, (list, tuple)):
+        masks = [getattr(v, "_keras_mask", None) for v in value]
+        return masks if any(m is not None for m in masks) else None
+    return getattr(value, "_keras_mask", None)
+
+
+class _MaskingFlag:
+    """``layer._masking``: whether the call must look at masks (the layer takes a mask argument
+    or supports masking). Computed at the first call and kept in the layer's ``__dict__``, so that
+    later reads are a plain attribute read; setting ``supports_masking`` clears it."""
+
+    def __get__(self, layer, owner=None):
+        if layer is None:
+            return self
+        flag = bool(_call_mask_args(type(layer))) or bool(layer.supports_masking)
+        layer.__dict__["_masking"] = flag
+        return flag
+
+
 class Layer(WeightsMixin, nn.Module):
     """Base class of every easynn layer (and model).
 
@@ -91,6 +136,8 @@ class Layer(WeightsMixin, nn.Module):
     not write ``get_config`` gets its constructor arguments saved automatically when they are
     plain JSON values (numbers, strings, lists, dicts), as in Keras 3.
     """
+
+    _masking = _MaskingFlag()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -220,6 +267,7 @@ class Layer(WeightsMixin, nn.Module):
                                   else [tuple(s) for s in config["input_shape"]])
 
     # ------------------------------------------------------------------ calling
+    @filter_traceback
     def __call__(self, *args, **kwargs):
         if _CALL_CONTEXT.root is not None or torch.compiler.is_compiling():
             # A nested call: the outermost one owns the losses. Under torch.compile the trainer
@@ -245,6 +293,8 @@ class Layer(WeightsMixin, nn.Module):
             dtype = self._compute_dtype()
             if dtype is not None and inputs.dtype != dtype and inputs.is_floating_point():
                 args = (self._autocast(inputs, dtype),) + args[1:]
+            if self._masking:  # the only cost masks add to a layer that ignores them
+                return self._call_with_masks(args, kwargs)
             return super().__call__(*args, **kwargs)
         if args and not isinstance(inputs, torch.Tensor):
             if _is_symbolic(inputs):
@@ -259,7 +309,77 @@ class Layer(WeightsMixin, nn.Module):
             dtype = self._compute_dtype()
             if dtype is not None and args[0].dtype != dtype:
                 args = (self._autocast(args[0], dtype),) + args[1:]
+        if self._masking:
+            return self._call_with_masks(args, kwargs)
         return super().__call__(*args, **kwargs)
+
+    # ------------------------------------------------------------------ masks (Keras's rules)
+    @property
+    def supports_masking(self) -> bool:
+        """Whether the output mask is ``compute_mask(inputs, mask)`` (else masks stop here).
+
+        ``False`` by default, as in Keras 3, except for a layer that overrides ``compute_mask``.
+        Layers that keep the time axis step by step (``Dense``, ``Dropout``, activations,
+        normalizations, RNNs with ``return_sequences``) set it to ``True``; a user layer opts in
+        with ``self.supports_masking = True``.
+        """
+        value = self.__dict__.get("_supports_masking")
+        if value is None:
+            return type(self).compute_mask is not Layer.compute_mask
+        return value
+
+    @supports_masking.setter
+    def supports_masking(self, value: bool) -> None:
+        self.__dict__["_supports_masking"] = bool(value)
+        self.__dict__.pop("_masking", None)  # recomputed at the next call
+
+    def compute_mask(self, inputs, mask=None):
+        """The output mask for ``inputs`` whose mask is ``mask`` (bool ``(batch, timesteps)``).
+
+        By default the mask passes through unchanged when ``supports_masking`` is true, and is
+        dropped (``None``) otherwise. Mask-generating layers (``Embedding(mask_zero=True)``,
+        ``Masking``) and layers that change the time axis override it.
+        """
+        return mask if self.supports_masking else None
+
+    def _call_with_masks(self, args: tuple, kwargs: dict):
+        """The call of a layer that takes or propagates masks (``self._masking``), as Keras 3:
+
+        * a ``mask`` argument of ``call`` left unset receives the first input's ``_keras_mask``
+          (a list of masks for a list of inputs); a ``<name>_mask`` argument (``query_mask`` of
+          ``MultiHeadAttention``) receives the mask of the tensor passed as ``<name>``;
+        * after the call, with ``supports_masking``, each output without a mask of its own gets
+          ``compute_mask(first_input, its_mask)`` as ``_keras_mask``.
+        """
+        mask_args = _call_mask_args(type(self))
+        first = args[0] if args else next((v for v in kwargs.values() if isinstance(v, torch.Tensor)), None)
+        mask = _mask_of(first)
+        if mask_args:
+            if "mask" in mask_args and kwargs.get("mask") is None and mask is not None:
+                kwargs["mask"] = mask
+            if len(mask_args) > 1 or "mask" not in mask_args:
+                names = _call_arg_names(type(self))
+                named = dict(zip(names, args))
+                named.update((k, v) for k, v in kwargs.items() if k in names)
+                for name, value in named.items():
+                    key = f"{name}_mask"
+                    if key in mask_args and kwargs.get(key) is None:
+                        value_mask = _mask_of(value)
+                        if value_mask is not None:
+                            kwargs[key] = value_mask
+        outputs = super().__call__(*args, **kwargs)
+        if not self.supports_masking or (mask is None and type(self).compute_mask is Layer.compute_mask):
+            return outputs
+        flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        if all(getattr(t, "_keras_mask", None) is not None for t in flat):
+            return outputs  # the layer set its own output masks
+        masks = self.compute_mask(first, mask)
+        if masks is None:
+            return outputs
+        for tensor, out_mask in zip(flat, masks if isinstance(masks, (list, tuple)) else [masks]):
+            if out_mask is not None and isinstance(tensor, torch.Tensor) and getattr(tensor, "_keras_mask", None) is None:
+                tensor._keras_mask = out_mask
+        return outputs
 
     def _compute_dtype(self) -> torch.dtype | None:
         """The dtype of this layer's own first floating weight (``None`` without weights), cached

@@ -7,6 +7,7 @@ restored on exit) and reuses the trainer built once per ``compile``.
 from __future__ import annotations
 
 from easynn import _validation
+from easynn._traceback import filter_traceback
 from easynn.callbacks.base import CallbackList
 from easynn.models import setup
 from easynn.models._arguments import (
@@ -20,6 +21,7 @@ from easynn.models._arguments import (
 from easynn.training import data as data_module
 from easynn.training.loop import Trainer
 from easynn.training.modes import preserved_modes
+from easynn.training.progress import ProgbarLogger
 from easynn.training.strategy import SINGLE_PROCESS
 
 __all__ = ["EvaluationMixin"]
@@ -37,6 +39,7 @@ class EvaluationMixin:
         return logs
 
     # ------------------------------------------------------------------ evaluate / predict
+    @filter_traceback
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         """Loss (and metrics) on the given data, in inference mode.
@@ -57,13 +60,11 @@ class EvaluationMixin:
         steps = optional_steps("steps", steps)
         strategy = current_strategy()
         batches, trainer = self._prepare(x, y, sample_weight, batch_size, False, strategy, steps=steps)
-        callback_list = CallbackList(as_callbacks(callbacks), model=self, steps=batches.num_batches, verbose=verbose)
+        progress = [ProgbarLogger(verbose, mode="test")] if verbose and strategy.is_main else []
+        callback_list = CallbackList(as_callbacks(callbacks) + progress, model=self, steps=batches.num_batches,
+                                     verbose=verbose)
         with preserved_modes(self):
             logs = self._run_test(batches, trainer, callback_list, steps)
-        if verbose and strategy.is_main:
-            from easynn.training.progress import format_logs
-
-            print(format_logs(logs), flush=True)
         if return_dict:
             return logs
         names = [name for name in trainer.metric_names() if name in logs] or list(logs)
@@ -75,6 +76,7 @@ class EvaluationMixin:
         """``["loss", *metric names]`` once the model has run ``fit`` or ``evaluate``."""
         return self._trainer.metric_names() if self._trainer is not None else ["loss"]
 
+    @filter_traceback
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for ``x`` as a NumPy array (a list of arrays for several outputs).
 
@@ -85,7 +87,7 @@ class EvaluationMixin:
             steps: predict at most this many batches.
         """
         batch_size = 32 if batch_size is None else _validation.positive_int("batch_size", batch_size)
-        verbose_level(verbose)
+        verbose = verbose_level(verbose)
         steps = optional_steps("steps", steps)
         device = self.device if self.compiled else first_param_device(self)
         strategy = current_strategy() if self.compiled else SINGLE_PROCESS
@@ -99,7 +101,9 @@ class EvaluationMixin:
             sharded = False
         trainer = self._trainer or Trainer(self, None, [], [], [[]], ["output"], device,
                                            precision=getattr(self, "_precision", None), strategy=strategy)
-        callback_list = CallbackList(as_callbacks(callbacks), model=self, steps=batches.num_batches)
+        progress = [ProgbarLogger(verbose, mode="predict")] if verbose and strategy.is_main else []
+        callback_list = CallbackList(as_callbacks(callbacks) + progress, model=self, steps=batches.num_batches,
+                                     verbose=verbose)
         with preserved_modes(self):
             callback_list.on_predict_begin({})
             outputs = trainer.predict(batches, callback_list, steps=steps)
@@ -113,6 +117,7 @@ class EvaluationMixin:
         return outputs.numpy()
 
     # ------------------------------------------------------------------ *_on_batch
+    @filter_traceback
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient step on one batch; returns its loss (and metrics) like ``evaluate``.
 
@@ -124,12 +129,14 @@ class EvaluationMixin:
             sample_weight = setup.class_weights_to_sample_weights(y, class_weight)
         return self._on_batch(x, y, sample_weight, return_dict, training=True)
 
+    @filter_traceback
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss (and metrics) of one batch, without a gradient step."""
         self._require_compiled("test_on_batch")
         require_targets(self, x, y, "test_on_batch")
         return self._on_batch(x, y, sample_weight, return_dict, training=False)
 
+    @filter_traceback
     def predict_on_batch(self, x):
         """Outputs of one batch as NumPy."""
         n = data_module.num_samples(data_module._convert(x, "x"))

@@ -36,6 +36,7 @@ from easynn import _validation
 from easynn import losses as losses_module
 from easynn import metrics as metrics_module
 from easynn import optimizers as optimizers_module
+from easynn._traceback import filter_traceback
 from easynn.callbacks.base import CallbackList, History
 from easynn.layers.base import Layer
 from easynn.models import setup
@@ -140,6 +141,7 @@ class Model(EvaluationMixin, KerasStepsMixin, Layer):
         return super().from_config(config)
 
     # ------------------------------------------------------------------ compile
+    @filter_traceback
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None, metrics: Any = None,
                 weighted_metrics: Any = None, run_eagerly: bool = False, steps_per_execution: int = 1,
                 jit_compile: Any = "auto", auto_scale_loss: bool = True, device: Any = None,
@@ -293,6 +295,7 @@ class Model(EvaluationMixin, KerasStepsMixin, Layer):
         return batches, trainer
 
     # ------------------------------------------------------------------ fit
+    @filter_traceback
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
@@ -359,9 +362,11 @@ class Model(EvaluationMixin, KerasStepsMixin, Layer):
                                                validation_steps)
 
         history = History()
-        progress = [ProgbarLogger(verbose)] if verbose and strategy.is_main else []
+        user_callbacks = as_callbacks(callbacks)
+        own_bar = any(isinstance(c, ProgbarLogger) for c in user_callbacks)  # a user's own bar replaces ours
+        progress = [ProgbarLogger(verbose)] if verbose and strategy.is_main and not own_bar else []
         steps = train_batches.num_batches  # None for a generator without steps_per_epoch: no total shown
-        callback_list = CallbackList(as_callbacks(callbacks) + [history] + progress, model=self,
+        callback_list = CallbackList(user_callbacks + [history] + progress, model=self,
                                      epochs=epochs, steps=steps, verbose=verbose)
         self.history = history
         self.stop_training = False
@@ -412,12 +417,13 @@ class Model(EvaluationMixin, KerasStepsMixin, Layer):
         return batches
 
     # ------------------------------------------------------------------ introspection
+    @filter_traceback
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
                 layer_range=None) -> None:
         """Print a table of layers (name and type), output shapes and parameter counts."""
         import inspect
 
-        from easynn.models.summary import print_summary
+        from easynn.layers.summary import print_summary
 
         options = {"line_length": line_length, "positions": positions, "print_fn": print_fn,
                    "expand_nested": expand_nested, "show_trainable": show_trainable, "layer_range": layer_range}

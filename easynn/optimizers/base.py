@@ -36,6 +36,7 @@ from typing import Callable, Iterable
 
 import torch
 
+from easynn._dynamo_lazy import defer_dynamo_import
 from easynn.optimizers.schedules import _SCHEDULES, LearningRateSchedule
 
 __all__ = ["Optimizer"]
@@ -199,7 +200,11 @@ class Optimizer:
         ids = _param_ids(params)
         if self._torch_opt is not None and ids == self._param_ids:
             return
+        # torch.optim imports torch._dynamo (1.5 s+) on first use even in eager mode; defer it
+        # until dynamo is really loaded (jit_compile=True). See easynn/_dynamo_lazy.py.
+        defer_dynamo_import(torch.optim.Optimizer)
         self._torch_opt = self._make_torch_optimizer(params)
+        defer_dynamo_import(type(self._torch_opt))
         self._param_ids = ids
         self._ema = self._accumulators = None
         self._after_build()

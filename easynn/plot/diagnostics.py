@@ -313,7 +313,7 @@ def loss_surface(x, y, path=None, w_range=(-10.0, 10.0), resolution: int = 101, 
 # ---------------------------------------------------------------------------------- model graph
 def _graph(net) -> tuple[list[tuple[str, str, str]], list[tuple[int, int]]]:
     """Boxes ``(name, type, output shape)`` and arrows ``(from, to)`` of a model's layers."""
-    from easynn.models.summary import _fmt_shape, summary_rows
+    from easynn.layers.summary import _fmt_shape, summary_rows
 
     layers = list(getattr(net, "layers", []))
     rows = summary_rows(net) if layers else []

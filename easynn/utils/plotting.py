@@ -39,7 +39,7 @@ def _activation_name(layer) -> str | None:
 def _graph(model, expand_nested: bool) -> tuple[list[dict], list[tuple[int, int]]]:
     """Boxes (``name``, ``type``, ``shape``, ``layer``) and arrows ``(from, to)``, in topological
     order; a nested Sequential becomes its chain of layers when ``expand_nested``."""
-    from easynn.models.summary import _fmt_shape, summary_rows
+    from easynn.layers.summary import _fmt_shape, summary_rows
 
     layers = list(getattr(model, "layers", []))
     rows = summary_rows(model) if layers else []
