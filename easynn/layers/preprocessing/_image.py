@@ -188,7 +188,8 @@ class RandomDraws:
     """Random numbers for the augmentation layers: a seeded ``torch.Generator`` or torch's global one.
 
     Draws are made on the CPU (a few numbers per batch) and moved to the images' device, so a seed
-    gives the same augmentations on every device.
+    gives the same augmentations on every device. Under ``torch.compile`` the global generator is
+    used instead (a generator argument would break the graph).
     """
 
     def __init__(self, seed: int | None) -> None:
@@ -197,11 +198,17 @@ class RandomDraws:
         self.seed = None if seed is None else int(seed)
         self.generator = None if seed is None else torch.Generator().manual_seed(self.seed)
 
+    def _rand(self, shape) -> torch.Tensor:
+        # Inside torch.compile (fit(jit_compile=True)) a generator argument breaks the graph, so the
+        # draws come from torch's global generator there (seeded by torch.manual_seed).
+        if self.generator is None or torch.compiler.is_compiling():
+            return torch.rand(tuple(shape))
+        return torch.rand(tuple(shape), generator=self.generator)
+
     def uniform(self, shape, low: float, high: float, device=None) -> torch.Tensor:
-        values = torch.rand(tuple(shape), generator=self.generator)
-        return (low + (high - low) * values).to(device)
+        return (low + (high - low) * self._rand(shape)).to(device)
 
     def integers(self, shape, high: torch.Tensor | int, device=None) -> torch.Tensor:
         """Uniform integers in ``[0, high]`` (inclusive), elementwise ``high``."""
-        values = torch.rand(tuple(shape), generator=self.generator)
+        values = self._rand(shape)
         return torch.floor(values * (torch.as_tensor(high, dtype=values.dtype) + 1)).long().to(device)

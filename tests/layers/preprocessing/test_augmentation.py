@@ -173,3 +173,17 @@ def test_in_a_model_that_fits_and_saves(tmp_path):
     assert [type(layer).__name__ for layer in restored.layers][:5] == [
         "Rescaling", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation"]
     assert math.isfinite(history.history["loss"][-1])
+
+
+@pytest.mark.slow  # torch.compile
+def test_fit_with_jit_compile_has_no_graph_break_from_the_draws():
+    # A seeded generator argument would break the graph (and trip an inductor bug on the
+    # transposed conv after the break); under torch.compile the draws use torch's global generator.
+    model = easynn.Sequential([
+        easynn.Input(shape=(8, 8, 3)), RandomFlip(seed=1), RandomRotation(0.1, seed=2),
+        Conv2D(4, 3), easynn.layers.Conv2DTranspose(2, 3, strides=2, padding="same"), Flatten(), Dense(1),
+    ])
+    model.compile(optimizer="adam", loss="mse", jit_compile=True)
+    x = np.random.default_rng(0).random((32, 8, 8, 3)).astype("float32")
+    history = model.fit(x, x.mean(axis=(1, 2, 3))[:, None], epochs=1, batch_size=16, verbose=0)
+    assert math.isfinite(history.history["loss"][-1])
