@@ -279,3 +279,20 @@ def test_tensors_from_a_generator_stay_tensors():
     first = batches.first_batch()
     assert first[1].dtype == torch.float32  # float64 becomes float32, as for arrays
     assert [b[0].shape[0] for b in batches.epoch(0)] == [4] * 6  # the peeked batch is not lost
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_streamed_batches_land_on_the_gpu_and_train_like_arrays():
+    x, y, _ = _data()
+    batches = IteratorBatches(_batches(x, y), device="cuda")
+    assert all(t.device.type == "cuda" for b in batches.epoch(0) for t in b[:2])
+    reference = easynn.Sequential([easynn.Input(shape=(3,)), layers.Dense(1)])
+    reference.compile(optimizer="sgd", loss="mse", device="cuda")
+    start = reference.get_weights()
+    reference.fit(x, y, batch_size=4, shuffle=False, verbose=0)
+    model = easynn.Sequential([easynn.Input(shape=(3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", device="cuda")
+    model.set_weights(start)
+    model.fit(_batches(x, y), verbose=0)
+    _same_weights(model, reference)
