@@ -94,8 +94,10 @@ from easynn.layers.preprocessing import (
     AutoContrast,
     CenterCrop,
     CutMix,
+    Equalization,
     MixUp,
     Normalization,
+    RandAugment,
     RandomBrightness,
     RandomColorDegeneration,
     RandomContrast,
@@ -154,5 +156,5 @@ __all__ = [
     "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D",
     "Cropping2D", "Cropping3D", "Permute", "RepeatVector", "Identity",
     "RandomShear", "RandomSharpness", "Solarization", "RandomPosterization", "RandomColorDegeneration", "MixUp",
-    "CutMix",
+    "CutMix", "Equalization", "RandAugment",
 ]

@@ -4,7 +4,8 @@
 * :mod:`image`: Resizing, CenterCrop;
 * :mod:`augmentation`: RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomShear, RandomCrop;
 * :mod:`color`: RandomContrast, RandomBrightness, RandomGrayscale, RandomInvert, AutoContrast;
-* :mod:`enhance`: RandomSharpness, Solarization, RandomPosterization, RandomColorDegeneration;
+* :mod:`enhance`: RandomSharpness, Solarization, RandomPosterization, RandomColorDegeneration, Equalization;
+* :mod:`rand_augment`: RandAugment;
 * :mod:`mixing`: MixUp, CutMix (also on ``{"images", "labels"}`` dicts).
 
 Random layers act only with ``training=True`` (inside ``fit``) and are the identity otherwise.
@@ -26,6 +27,7 @@ from easynn.layers.preprocessing.color import (
     RandomInvert,
 )
 from easynn.layers.preprocessing.enhance import (
+    Equalization,
     RandomColorDegeneration,
     RandomPosterization,
     RandomSharpness,
@@ -34,10 +36,11 @@ from easynn.layers.preprocessing.enhance import (
 from easynn.layers.preprocessing.image import CenterCrop, Resizing
 from easynn.layers.preprocessing.mixing import CutMix, MixUp
 from easynn.layers.preprocessing.numeric import Normalization, Rescaling
+from easynn.layers.preprocessing.rand_augment import RandAugment
 
 __all__ = [
     "Rescaling", "Normalization", "Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom",
     "RandomTranslation", "RandomCrop", "RandomContrast", "RandomBrightness", "RandomGrayscale",
     "RandomInvert", "AutoContrast", "RandomShear", "RandomSharpness", "Solarization", "RandomPosterization",
-    "RandomColorDegeneration", "MixUp", "CutMix",
+    "RandomColorDegeneration", "Equalization", "MixUp", "CutMix", "RandAugment",
 ]

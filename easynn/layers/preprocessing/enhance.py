@@ -18,11 +18,13 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from easynn.layers.base import Layer
+from easynn.layers.conv import normalize_data_format
 from easynn.layers.preprocessing import _image
 from easynn.layers.preprocessing.augmentation import BaseRandomLayer
 from easynn.layers.preprocessing.color import _GRAY_WEIGHTS
 
-__all__ = ["RandomSharpness", "Solarization", "RandomPosterization", "RandomColorDegeneration"]
+__all__ = ["RandomSharpness", "Solarization", "RandomPosterization", "RandomColorDegeneration", "Equalization"]
 
 
 def _unit_range(name: str, value: Any) -> tuple[float, float]:
@@ -216,3 +218,64 @@ class RandomColorDegeneration(_ColorLayer):
         gray = (x * weights).sum(dim=1, keepdim=True)
         f = self._draws.uniform((x.shape[0], 1, 1, 1), *self._range, x.device).to(x.dtype)
         return (x + f * (gray - x)).clamp(*self.value_range)
+
+
+def equalize_nchw(x: torch.Tensor, value_range, bins: int = 256) -> torch.Tensor:
+    """Histogram equalization of every channel of every image at once (PIL's rule).
+
+    Per channel: ``hist`` of the pixel values in ``bins`` bins; ``step = (count - count of the
+    last non-empty bin) // (bins - 1)``; ``lut = (cumsum(hist) + step // 2) // step`` shifted one bin
+    right (starting at 0); pixels map through ``lut``. A channel with ``step == 0`` is unchanged.
+    """
+    n, c, height, width = x.shape
+    scaled = (_to_255(x, value_range) * ((bins - 1) / 255.0)).clamp(0, bins - 1)
+    index = scaled.to(torch.long).reshape(n * c, height * width)
+    hist = torch.zeros(n * c, bins, dtype=torch.long, device=x.device).scatter_add_(1, index, torch.ones_like(index))
+    last = hist.gather(1, index.amax(dim=1, keepdim=True))  # the count of the brightest value present
+    step = (height * width - last) // (bins - 1)
+    safe = step.clamp_min(1)
+    lut = (hist.cumsum(dim=1) + safe // 2) // safe
+    lut = torch.cat([torch.zeros_like(lut[:, :1]), lut[:, :-1]], dim=1).clamp(0, bins - 1)
+    mapped = lut.gather(1, index).to(x.dtype) * (255.0 / (bins - 1))
+    out = torch.where(step > 0, mapped, _to_255(x, value_range).reshape(n * c, -1))
+    return _from_255(out.reshape(n, c, height, width), value_range)
+
+
+class Equalization(Layer):
+    """Equalizes the histogram of each channel of each image (deterministic, also at inference).
+
+    Formula: see :func:`equalize_nchw` (PIL's ``ImageOps.equalize`` on ``bins`` levels).
+
+    Args:
+        value_range: ``(low, high)`` of the pixel values.
+        bins: number of histogram bins; 256 by default.
+        data_format: ``"channels_last"`` (``None``, default) or ``"channels_first"``.
+        **kwargs: base layer arguments.
+
+    Example:
+        >>> import torch
+        >>> Equalization(value_range=(0, 3), bins=4)(torch.tensor([[[[0.0], [0.0], [1.0], [2.0]]]])).flatten()
+        tensor([0., 0., 2., 3.])
+    """
+
+    def __init__(self, value_range=(0, 255), bins: int = 256, data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.value_range = list(_image.check_value_range(value_range))
+        if isinstance(bins, bool) or not isinstance(bins, int) or bins < 2:
+            raise ValueError(f"`bins` must be an integer >= 2. Received: bins={bins!r}")
+        self.bins = bins
+        self.data_format = normalize_data_format(data_format)
+
+    def call(self, inputs: torch.Tensor) -> torch.Tensor:
+        _image.check_image_rank(self, inputs)
+        x, unbatched = _image.to_nchw_images(_image.float_images(inputs), self.data_format)
+        y = equalize_nchw(x, self.value_range, self.bins)
+        return _image.from_nchw_images(y, self.data_format, unbatched)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(value_range=self.value_range, bins=self.bins, data_format=self.data_format)
+        return config

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from easynn.layers import RandomColorDegeneration, RandomPosterization, RandomSharpness, Solarization
+from easynn.layers import Equalization, RandomColorDegeneration, RandomPosterization, RandomSharpness, Solarization
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +58,20 @@ def test_color_degeneration():
     torch.testing.assert_close(RandomColorDegeneration((0.0, 0.0))(x, training=True), x)
     half = RandomColorDegeneration((0.5, 0.5), data_format="channels_first")(x.permute(0, 3, 1, 2), training=True)
     torch.testing.assert_close(half, (0.5 * x + 0.5 * gray).permute(0, 3, 1, 2))
+
+
+def test_equalization_matches_pil():
+    image_ops = pytest.importorskip("PIL.ImageOps")
+    import numpy as np
+    from PIL import Image
+
+    pixels = (np.random.default_rng(0).random((2, 6, 7, 3)) * 200).astype("uint8")
+    out = Equalization()(torch.as_tensor(pixels))
+    for n in range(2):
+        for c in range(3):
+            expected = np.asarray(image_ops.equalize(Image.fromarray(pixels[n, :, :, c])))
+            np.testing.assert_array_equal(out[n, :, :, c].numpy(), expected.astype("float32"))
+    scaled = Equalization(value_range=(0, 1))(torch.as_tensor(pixels) / 255.0)
+    torch.testing.assert_close(scaled * 255, out, rtol=1e-4, atol=1e-3)
+    flat = torch.full((1, 4, 4, 1), 7.0)
+    torch.testing.assert_close(Equalization()(flat), flat)  # one value: nothing to spread

@@ -46,3 +46,21 @@ def test_cutmix_pastes_boxes_and_mixes_labels_by_area():
     plain = CutMix(seed=2)(images, training=True)
     torch.testing.assert_close(plain, out["images"])
     assert CutMix().get_config()["factor"] == 1.0
+
+
+def test_rand_augment_identity_at_inference_seeded_and_configurable():
+    from easynn.layers import RandAugment
+
+    x = torch.rand(8, 6, 6, 3) * 255
+    layer = RandAugment(seed=3)
+    assert torch.equal(layer(x), x)
+    outs = [RandAugment(seed=3)(x, training=True) for _ in range(2)]
+    torch.testing.assert_close(outs[0], outs[1])
+    assert not torch.allclose(outs[0], x)
+    assert outs[0].min() >= 0 and outs[0].max() <= 255
+    config = layer.get_config()
+    assert config["num_ops"] == 2 and config["factor"] == 0.5
+    assert RandAugment.from_config(config).get_config() == config
+    assert torch.equal(RandAugment(num_ops=0)(x, training=True), x)
+    with pytest.raises(ValueError, match="factor"):
+        RandAugment(factor=2.0)
