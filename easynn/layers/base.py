@@ -49,6 +49,7 @@ from easynn.layers._layer_utils import (
     _shape_of,
 )
 from easynn.layers._weights import WeightsMixin
+from easynn.variables import rewrap_buffers
 
 __all__ = ["Layer", "unique_name", "to_snake_case"]
 
@@ -406,7 +407,9 @@ class Layer(WeightsMixin, nn.Module):
 
     def _apply(self, fn, *args, **kwargs):  # .to(), .double(), .cuda() ... may change the dtype
         self.__dict__.pop("_compute_dtype_cache", None)
-        return super()._apply(fn, *args, **kwargs)
+        result = super()._apply(fn, *args, **kwargs)
+        rewrap_buffers(self)  # the converted buffers become Keras Variables again (name, path)
+        return result
 
     def register_parameter(self, name, param) -> None:
         self.__dict__.pop("_compute_dtype_cache", None)
