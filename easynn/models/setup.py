@@ -102,6 +102,13 @@ def build_trainer(model, y_sample, y_pred, strategy) -> Trainer:
     model.optimizer.build(params)
     loss_specs = per_output(config["loss"], names, "loss") if config["loss"] is not None else [None] * len(names)
     losses = [losses_module.get(spec) if spec is not None else None for spec in loss_specs]
+    if y_sample is not None:
+        for name, fn, target in zip(names, losses, targets):
+            if fn is not None and target is None:
+                raise ValueError(
+                    f"Output '{name}' has a loss but y gives no target for it. Pass a target for every "
+                    f"output with a loss, or compile with loss=None for '{name}'."
+                )
     weights = (per_output(config["loss_weights"], names, "loss_weights") if config["loss_weights"] is not None
                else [1.0] * len(names))
     weights = [_loss_weight(name, w) for name, w in zip(names, weights)]
