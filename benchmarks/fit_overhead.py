@@ -9,7 +9,9 @@ synthetic float32 samples (20,000 by default), ``--epochs`` epochs per timing, w
 * ``easynn``: ``model.fit(x, y, epochs=E, verbose=0)`` on NumPy arrays;
 * ``hand-written``: the arrays moved to the device once per run, a per-epoch ``randperm``,
   whole-batch slices, ``F.cross_entropy`` on logits, ``torch.optim.SGD``;
-* ``DataLoader``: the common ``TensorDataset`` + ``DataLoader(shuffle=True)`` loop (eager float32 only).
+* ``DataLoader``: the common ``TensorDataset`` + ``DataLoader(shuffle=True)`` loop (eager float32 only);
+* ``easynn fit, custom train_step``: the same model with keras-io's torch ``train_step`` override
+  (eager float32 only): what a user pays for writing their own step.
 
 ``--precision bfloat16`` runs forward + loss under ``torch.autocast`` (easynn: ``mixed_bfloat16``);
 ``--modes jit`` (or ``--jit``) compiles forward + loss with ``torch.compile`` (easynn:
@@ -53,6 +55,32 @@ def easynn_mlp():
     ])
 
 
+class GuideTrainStep(easynn.Sequential):
+    """A ``train_step`` written as keras-io's "customizing fit() with PyTorch" guide writes it."""
+
+    def train_step(self, data):
+        x, y = data
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(y=y, y_pred=y_pred)
+        loss.backward()
+        weights = self.trainable_weights
+        with torch.no_grad():
+            self.optimizer.apply([w.value.grad for w in weights], weights)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+
+class EasynnCustomStep(EasynnFit):
+    """``fit`` of a model whose ``train_step`` is the guide's (no fused fast path)."""
+
+    name = "easynn fit, custom train_step"
+
+
 class Loader:
     """The ``TensorDataset`` + ``DataLoader(shuffle=True)`` loop most tutorials show."""
 
@@ -85,6 +113,9 @@ def make_runners(x, y, batch_size, device, precision, mode):
         EasynnFit(easynn_mlp(), easynn.optimizers.SGD(learning_rate=0.05), x, y, batch_size, device, precision, mode),
     ]
     if mode == "eager" and precision == "float32":
+        custom = GuideTrainStep(easynn_mlp().layers)
+        runners.append(EasynnCustomStep(custom, easynn.optimizers.SGD(learning_rate=0.05), x, y, batch_size, device,
+                                        precision, mode))
         runners.append(Loader(x, y, batch_size, device, precision))
     return runners
 
