@@ -156,5 +156,7 @@ __all__ = [
     "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D",
     "Cropping2D", "Cropping3D", "Permute", "RepeatVector", "Identity",
     "RandomShear", "RandomSharpness", "Solarization", "RandomPosterization", "RandomColorDegeneration", "MixUp",
+    "CutMix",
+    "RandomShear", "RandomSharpness", "Solarization", "RandomPosterization", "RandomColorDegeneration", "MixUp",
     "CutMix", "Equalization", "RandAugment",
 ]

@@ -114,3 +114,16 @@ def test_autoencoder_fits_and_saves(tmp_path):
                                    Conv2DTranspose(2, 4, strides=2, padding="same"), Flatten()])
     assert generator(torch.zeros(3, 4)).shape == (3, 4 * 4 * 2)
     assert Conv1D  # imported for symmetry with the 2-D case
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_cuda_matches_cpu(dtype):
+    layer = Conv2DTranspose(4, 3, strides=2, padding="same")
+    x = torch.randn(2, 5, 5, 3)
+    expected = layer(x)
+    gpu = layer.cuda().to(dtype)(x.cuda().to(dtype))
+    assert gpu.dtype == dtype and gpu.device.type == "cuda"
+    tolerance = 1e-4 if dtype == torch.float32 else 5e-2
+    torch.testing.assert_close(gpu.float().cpu(), expected, rtol=tolerance, atol=tolerance)

@@ -187,3 +187,15 @@ def test_fit_with_jit_compile_has_no_graph_break_from_the_draws():
     x = np.random.default_rng(0).random((32, 8, 8, 3)).astype("float32")
     history = model.fit(x, x.mean(axis=(1, 2, 3))[:, None], epochs=1, batch_size=16, verbose=0)
     assert math.isfinite(history.history["loss"][-1])
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("make", LAYERS)
+def test_cuda_matches_cpu_for_the_same_seed(make):
+    # Draws are made on the CPU from the layer's generator, so a seed gives the same augmentation.
+    x = torch.rand(4, 7, 7, 2)
+    cpu = make(seed=5)(x, training=True)
+    gpu = make(seed=5).cuda()(x.cuda(), training=True)
+    assert gpu.device.type == "cuda"
+    torch.testing.assert_close(gpu.cpu(), cpu, rtol=1e-4, atol=1e-4)
