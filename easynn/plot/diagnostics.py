@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 from easynn import activations as _activations
+from easynn._validation import positive_int as _positive_int
 from easynn.plot._figures import DEFAULT_DPI, new_figure, save_png
 
 __all__ = ["activations", "gradient_flow", "loss_surface", "model"]
@@ -29,10 +30,6 @@ LECTURE_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus
 
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    return value
 
 
 def _range(name: str, value: Any) -> tuple[float, float]:

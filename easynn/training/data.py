@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from easynn._validation import positive_int as _positive_int
 from easynn.training._batch import Continuation, check_steps, leaves, order_targets, to_tensor, tree_map
 from easynn.training.generators import IteratorBatches, is_iterator
 from easynn.training.py_dataset import PyDataset, PyDatasetBatches
@@ -98,10 +99,6 @@ def _check_finite(value, label: str) -> None:
             )
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    return int(value)
 
 
 def _all_on(device: torch.device, *values) -> bool:
