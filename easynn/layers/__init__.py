@@ -102,6 +102,7 @@ from easynn.layers.preprocessing import (
     RandomColorDegeneration,
     RandomContrast,
     RandomCrop,
+    RandomErasing,
     RandomFlip,
     RandomGrayscale,
     RandomInvert,
@@ -158,5 +159,5 @@ __all__ = [
     "RandomShear", "RandomSharpness", "Solarization", "RandomPosterization", "RandomColorDegeneration", "MixUp",
     "CutMix",
     "RandomShear", "RandomSharpness", "Solarization", "RandomPosterization", "RandomColorDegeneration", "MixUp",
-    "CutMix", "Equalization", "RandAugment",
+    "CutMix", "Equalization", "RandAugment", "RandomErasing",
 ]

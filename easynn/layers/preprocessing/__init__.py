@@ -4,7 +4,8 @@
 * :mod:`image`: Resizing, CenterCrop;
 * :mod:`augmentation`: RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomShear, RandomCrop;
 * :mod:`color`: RandomContrast, RandomBrightness, RandomGrayscale, RandomInvert, AutoContrast;
-* :mod:`enhance`: RandomSharpness, Solarization, RandomPosterization, RandomColorDegeneration, Equalization;
+* :mod:`enhance`: RandomSharpness, Solarization, RandomPosterization, RandomColorDegeneration, Equalization,
+  RandomErasing;
 * :mod:`rand_augment`: RandAugment;
 * :mod:`mixing`: MixUp, CutMix (also on ``{"images", "labels"}`` dicts).
 
@@ -29,6 +30,7 @@ from easynn.layers.preprocessing.color import (
 from easynn.layers.preprocessing.enhance import (
     Equalization,
     RandomColorDegeneration,
+    RandomErasing,
     RandomPosterization,
     RandomSharpness,
     Solarization,
@@ -42,5 +44,6 @@ __all__ = [
     "Rescaling", "Normalization", "Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom",
     "RandomTranslation", "RandomCrop", "RandomContrast", "RandomBrightness", "RandomGrayscale",
     "RandomInvert", "AutoContrast", "RandomShear", "RandomSharpness", "Solarization", "RandomPosterization",
-    "RandomColorDegeneration", "Equalization", "MixUp", "CutMix", "RandAugment",
+    "RandomColorDegeneration", "Equalization", "RandomErasing", "MixUp", "CutMix",
+    "RandAugment",
 ]

@@ -24,7 +24,8 @@ from easynn.layers.preprocessing import _image
 from easynn.layers.preprocessing.augmentation import BaseRandomLayer
 from easynn.layers.preprocessing.color import _GRAY_WEIGHTS
 
-__all__ = ["RandomSharpness", "Solarization", "RandomPosterization", "RandomColorDegeneration", "Equalization"]
+__all__ = ["RandomSharpness", "Solarization", "RandomPosterization", "RandomColorDegeneration", "Equalization",
+           "RandomErasing"]
 
 
 def _unit_range(name: str, value: Any) -> tuple[float, float]:
@@ -278,4 +279,70 @@ class Equalization(Layer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(value_range=self.value_range, bins=self.bins, data_format=self.data_format)
+        return config
+
+
+class RandomErasing(BaseRandomLayer):
+    """Erases a random rectangle of each image (Random Erasing), with probability drawn from ``factor``.
+
+    Per image: ``(a, b) ~ uniform(scale)``; the patch is ``sqrt(a) * width`` wide and
+    ``sqrt(b) * height`` high at a uniform position; it is filled with ``fill_value`` (or, with
+    ``None``, Gaussian noise times ``value_range[1]``), clipped to ``value_range``; the image is
+    erased when ``uniform(0, 1) < p`` with ``p ~ uniform(factor)``.
+
+    Args:
+        factor: ``f`` means ``p`` in ``[0, f]``; or a pair; within ``[0, 1]``. 1.0 by default.
+        scale: ``(low, high)`` within ``[0, 1]``; ``(0.02, 0.33)`` by default.
+        fill_value: a number, one number per channel, or ``None`` (noise, the default).
+        value_range: ``(low, high)`` of the pixel values.
+        seed: an int for reproducible draws.
+        data_format: ``"channels_last"`` (``None``, default) or ``"channels_first"``.
+        **kwargs: base layer arguments.
+
+    Example:
+        >>> import torch
+        >>> out = RandomErasing(scale=(0.25, 0.25), fill_value=0.0, seed=0)(torch.ones(1, 4, 4, 1), training=True)
+        >>> int((out == 0).sum())  # a 2x2 patch
+        4
+    """
+
+    def __init__(self, factor: Any = 1.0, scale: Any = (0.02, 0.33), fill_value: Any = None, value_range=(0, 255),
+                 seed: int | None = None, data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self._range = _unit_range("factor", factor)
+        self.factor = factor if isinstance(factor, (int, float)) else list(factor)
+        self.scale = list(_unit_range("scale", scale))
+        if fill_value is not None and not isinstance(fill_value, (int, float)) and not (
+            isinstance(fill_value, (tuple, list)) and all(isinstance(v, (int, float)) for v in fill_value)
+        ):
+            raise ValueError(
+                f"`fill_value` must be None, a number or one number per channel. Received: fill_value={fill_value!r}"
+            )
+        self.fill_value = list(fill_value) if isinstance(fill_value, (tuple, list)) else fill_value
+        self.value_range = list(_image.check_value_range(value_range))
+
+    def augment(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, height, width = x.shape
+        sides = torch.sqrt(self._draws.uniform((n, 2), *self.scale))
+        length_x, length_y = sides[:, 0] * width, sides[:, 1] * height
+        x0 = self._draws.uniform((n,), 0.0, 1.0) * (width - length_x)
+        y0 = self._draws.uniform((n,), 0.0, 1.0) * (height - length_y)
+        cols = torch.arange(width, dtype=x0.dtype)[None, :]
+        rows = torch.arange(height, dtype=y0.dtype)[None, :]
+        in_x = (cols >= x0[:, None]) & (cols < (x0 + length_x)[:, None])  # (n, W)
+        in_y = (rows >= y0[:, None]) & (rows < (y0 + length_y)[:, None])  # (n, H)
+        erase = self._draws.uniform((n,), 0.0, 1.0) < self._draws.uniform((n,), *self._range)
+        mask = (in_y[:, :, None] & in_x[:, None, :] & erase[:, None, None])[:, None].to(x.device)
+        if self.fill_value is None:
+            noise = torch.randn(x.shape, generator=self._draws.generator) if self._draws.generator is not None \
+                else torch.randn(x.shape)
+            fill = noise.to(device=x.device, dtype=x.dtype) * self.value_range[1]
+        else:
+            fill = torch.as_tensor(self.fill_value, dtype=x.dtype, device=x.device).reshape(1, -1, 1, 1)
+        fill = fill.clamp(*self.value_range)
+        return torch.where(mask, fill.expand_as(x), x)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(factor=self.factor, scale=self.scale, fill_value=self.fill_value, value_range=self.value_range)
         return config

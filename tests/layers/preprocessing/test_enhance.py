@@ -4,7 +4,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from easynn.layers import Equalization, RandomColorDegeneration, RandomPosterization, RandomSharpness, Solarization
+from easynn.layers import (
+    Equalization,
+    RandomColorDegeneration,
+    RandomErasing,
+    RandomPosterization,
+    RandomSharpness,
+    Solarization,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +82,21 @@ def test_equalization_matches_pil():
     torch.testing.assert_close(scaled * 255, out, rtol=1e-4, atol=1e-3)
     flat = torch.full((1, 4, 4, 1), 7.0)
     torch.testing.assert_close(Equalization()(flat), flat)  # one value: nothing to spread
+
+
+def test_random_erasing_patches():
+    x = torch.full((16, 8, 8, 3), 100.0)
+    out = RandomErasing((1.0, 1.0), scale=(0.25, 0.25), fill_value=(1.0, 2.0, 3.0), seed=0)(x, training=True)
+    for image in out:
+        erased = (image != 100.0).all(dim=-1)  # every channel of an erased pixel changes
+        assert int(erased.sum()) == 16  # sqrt(0.25) * 8 = 4 rows and 4 columns
+        torch.testing.assert_close(image[erased], torch.tensor([1.0, 2.0, 3.0]).expand(int(erased.sum()), 3))
+    never = RandomErasing(factor=0.0, seed=0)(x, training=True)
+    torch.testing.assert_close(never, x)
+    sometimes = RandomErasing(seed=2)(x, training=True)  # p ~ uniform(0, 1): about half the images
+    assert 0 < int((sometimes != 100.0).flatten(1).any(dim=1).sum()) < 16
+    noisy = RandomErasing((1.0, 1.0), scale=(0.5, 0.5), value_range=(0, 1), seed=1)(torch.full((4, 8, 8, 1), 0.5), training=True)
+    assert noisy.min() >= 0 and noisy.max() <= 1 and (noisy != 0.5).any()
+    assert torch.equal(RandomErasing()(x), x)
+    with pytest.raises(ValueError, match="fill_value"):
+        RandomErasing(fill_value="gray")
