@@ -22,8 +22,13 @@ from easynn import (
     regularizers,
     utils,
 )
-from easynn.layers import Input
+from easynn.layers import Input, Layer
+from easynn.initializers import Initializer
+from easynn.losses import Loss
+from easynn.metrics import Metric
 from easynn.models import Model, Sequential, load_model
+from easynn.optimizers import Optimizer
+from easynn.regularizers import Regularizer
 from easynn.variables import Variable
 
 __version__ = "0.1.0"
@@ -31,7 +36,8 @@ __version__ = "0.1.0"
 __all__ = [
     "activations", "callbacks", "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
     "optimizers", "regularizers", "utils", "Input", "Model", "Sequential", "load_model", "__version__",
-    "Variable", "ops", "random", "config", "backend",
+    "Variable", "ops", "random", "config", "backend", "Layer", "Loss", "Metric", "Optimizer", "Regularizer",
+    "Initializer",
 ]
 
 _LAZY = ("datasets", "saving", "distribute", "plot", "ops", "random", "config", "backend")
