@@ -147,10 +147,18 @@ def _mark_built(build):
 
     @functools.wraps(build)
     def wrapper(self, *args, **kwargs):
-        result = build(self, *args, **kwargs)
-        self.built = True
-        if self._build_input_shape is None and args:
-            self._build_input_shape = args[0]
+        # Only the outermost build marks the layer built: a subclass's build may call
+        # super().build() first and create its own weights after it.
+        depth = self.__dict__.get("_build_depth", 0)
+        self.__dict__["_build_depth"] = depth + 1
+        try:
+            result = build(self, *args, **kwargs)
+        finally:
+            self.__dict__["_build_depth"] = depth
+        if depth == 0:
+            self.built = True
+            if self._build_input_shape is None and args:
+                self._build_input_shape = args[0]
         return result
 
     return wrapper

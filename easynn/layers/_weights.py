@@ -54,6 +54,13 @@ class WeightsMixin:
         """
         from easynn import initializers, regularizers
 
+        if self.__dict__.get("built") and not self.__dict__.get("_build_depth") and not self.__dict__.get("_building"):
+            # Keras 3 locks a layer's state once it is built: weights belong in __init__ or build().
+            raise RuntimeError(
+                f"Cannot add {'weight ' + repr(name) if name else 'a weight'} to layer '{self.name}': it is "
+                "already built. Create every "
+                "weight in __init__() or build() (build runs once, with the first input's shape)."
+            )
         shape = tuple(int(s) for s in shape)
         if any(s < 0 for s in shape):
             raise ValueError(f"Weight shapes must be non-negative. Received: shape={shape}")

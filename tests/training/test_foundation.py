@@ -326,3 +326,33 @@ def test_linear_output_with_probability_crossentropy_warns_once():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.fit(x, y, epochs=1, verbose=0)  # once per compile, not per fit
+
+
+def test_adding_a_weight_after_build_raises_but_subclass_builds_may_chain():
+    class Late(layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight((input_shape[-1],))
+
+        def call(self, inputs):
+            self.extra = self.add_weight((1,))  # state created in call: Keras refuses it too
+            return inputs * self.w
+
+    with pytest.raises(RuntimeError, match="already built"):
+        Late()(torch.ones(2, 3))
+
+    class Base(layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight((input_shape[-1],), initializer="ones")
+
+        def call(self, inputs):
+            return inputs * self.w
+
+    class Shifted(Base):
+        def build(self, input_shape):
+            super().build(input_shape)  # the inner build does not lock the layer yet
+            self.b = self.add_weight((input_shape[-1],), initializer="ones")
+
+        def call(self, inputs):
+            return inputs * self.w + self.b
+
+    torch.testing.assert_close(Shifted()(torch.ones(2, 3)), torch.full((2, 3), 2.0))
