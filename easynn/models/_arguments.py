@@ -11,7 +11,7 @@ from easynn.callbacks.base import Callback
 from easynn.training import data as data_module
 
 __all__ = ["default_device", "current_strategy", "verbose_level", "optional_steps", "as_callbacks",
-           "require_targets", "first_param_device"]
+           "require_targets", "first_param_device", "check_batch_axis"]
 
 
 def default_device() -> torch.device:
@@ -60,3 +60,24 @@ def first_param_device(model) -> torch.device:
     for param in model.parameters():
         return param.device
     return default_device()
+
+
+def check_batch_axis(model, x, what: str) -> None:
+    """A single sample given without its batch axis gets a message saying how to add one.
+
+    Raises:
+        ValueError: when ``x`` has exactly the model's input shape minus the batch axis.
+    """
+    try:
+        expected = model.input_shape
+    except (AttributeError, ValueError, TypeError):
+        return
+    shape = getattr(x, "shape", None)
+    if shape is None or not isinstance(expected, tuple) or len(shape) != len(expected) - 1:
+        return
+    if all(e is None or int(e) == int(s) for e, s in zip(expected[1:], shape)):
+        raise ValueError(
+            f"{what}() received one sample of shape {tuple(shape)} without a batch axis, but the model "
+            f"expects inputs of shape {expected}. Add the batch axis: x[None] (or x.reshape(1, *x.shape))."
+        )
+

@@ -12,6 +12,7 @@ from easynn.callbacks.base import CallbackList
 from easynn.models import setup
 from easynn.models._arguments import (
     as_callbacks,
+    check_batch_axis,
     current_strategy,
     first_param_device,
     optional_steps,
@@ -89,6 +90,7 @@ class EvaluationMixin:
         batch_size = 32 if batch_size is None else _validation.positive_int("batch_size", batch_size)
         verbose = verbose_level(verbose)
         steps = optional_steps("steps", steps)
+        check_batch_axis(self, x, "predict")
         device = self.device if self.compiled else first_param_device(self)
         strategy = current_strategy() if self.compiled else SINGLE_PROCESS
         batches = data_module.adapt(x, None, None, batch_size=batch_size, shuffle=False, device=device,

@@ -356,3 +356,10 @@ def test_adding_a_weight_after_build_raises_but_subclass_builds_may_chain():
             return inputs * self.w + self.b
 
     torch.testing.assert_close(Shifted()(torch.ones(2, 3)), torch.full((2, 3), 2.0))
+
+
+def test_predict_on_one_sample_without_batch_axis_says_how_to_add_it():
+    model = easynn.Sequential([easynn.Input(shape=(28, 28)), layers.Flatten(), layers.Dense(2)])
+    with pytest.raises(ValueError, match=r"without a batch axis.*\(None, 28, 28\).*x\[None\]"):
+        model.predict(np.ones((28, 28), "float32"), verbose=0)
+    assert model.predict(np.ones((28, 28), "float32")[None], verbose=0).shape == (1, 2)
