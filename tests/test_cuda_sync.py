@@ -120,7 +120,7 @@ def test_array_data_epoch_has_no_sync_in_the_step_loop(precision, optimizer):
     x, y = data()
     history = fit_guarded(net, x, y)
     assert history.history["loss"][-1] < history.history["loss"][0]  # it trained
-    assert 0.0 <= history.history["accuracy"][-1] <= 1.0
+    assert history.history["accuracy"][-1] > 0.5  # the blobs are separable: it learned, not just ran
 
 
 def test_validation_and_sample_weights_add_no_sync_to_the_step_loop():

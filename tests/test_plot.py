@@ -116,8 +116,15 @@ def test_model_graph_functional_branches():
     assert len(arrows) == 4  # left->l1, l1->joined, right->joined, joined->out
 
 
-def test_history_plot_is_exported():
-    assert callable(plot.history)
+def test_history_plot_method_draws_the_same_figure_as_plot_history(tmp_path):
+    history = easynn.callbacks.History()
+    history.history = {"loss": [1.0, 0.5], "val_loss": [1.2, 0.7]}
+    history.epoch = [0, 1]
+    via_method = history.plot(path=tmp_path / "a.png")
+    via_function = plot.history(history, path=tmp_path / "b.png")
+    assert (tmp_path / "a.png").stat().st_size > 0 and (tmp_path / "b.png").stat().st_size > 0
+    lines = lambda fig: [tuple(line.get_ydata()) for ax in fig.axes for line in ax.lines]  # noqa: E731
+    assert lines(via_method) == lines(via_function) and (1.0, 0.5) in lines(via_method)
 
 
 def test_missing_matplotlib_names_the_extra(monkeypatch):
