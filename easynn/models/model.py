@@ -49,6 +49,8 @@ from easynn.models._arguments import (
     verbose_level,
 )
 from easynn.models.evaluation import EvaluationMixin
+from easynn.models.introspection import IntrospectionMixin
+from easynn.models.saving_api import SavingMixin
 from easynn.models.steps import KerasStepsMixin
 from easynn.saving.registry import register_builtin
 from easynn.training import data as data_module
@@ -99,7 +101,7 @@ def _functional_args(args, kwargs) -> bool:
 
 
 @register_builtin
-class Model(EvaluationMixin, KerasStepsMixin, Layer):
+class Model(EvaluationMixin, KerasStepsMixin, IntrospectionMixin, SavingMixin, Layer):
     """A trainable network with Keras's ``compile`` / ``fit`` / ``evaluate`` / ``predict``.
 
     Subclass it and write ``call`` (the subclassing API), or call it as
@@ -415,109 +417,3 @@ class Model(EvaluationMixin, KerasStepsMixin, Layer):
         if isinstance(batches, data_module.ArrayBatches):  # no forward: the trainer knows the output shapes
             setup.check_targets(self._trainer, setup.first_samples(batches)[1])
         return batches
-
-    # ------------------------------------------------------------------ introspection
-    @filter_traceback
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
-                layer_range=None) -> None:
-        """Print a table of layers (name and type), output shapes and parameter counts."""
-        import inspect
-
-        from easynn.layers.summary import print_summary
-
-        options = {"line_length": line_length, "positions": positions, "print_fn": print_fn,
-                   "expand_nested": expand_nested, "show_trainable": show_trainable, "layer_range": layer_range}
-        accepted = inspect.signature(print_summary).parameters
-        unsupported = [name for name, value in options.items() if name not in accepted and value not in (None, False)]
-        if unsupported:
-            raise NotImplementedError(f"summary() does not support {', '.join(unsupported)} yet.")
-        print_summary(self, **{name: value for name, value in options.items() if name in accepted})
-
-    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
-        """A layer by name or index."""
-        layers = list(getattr(self, "layers", []))
-        if index is not None:
-            if not -len(layers) <= index < len(layers):
-                raise ValueError(f"Index {index} is out of range: the model has {len(layers)} layers.")
-            return layers[index]
-        for layer in layers:
-            if getattr(layer, "name", None) == name:
-                return layer
-        raise ValueError(f"No such layer: {name!r}. Existing layers are: {[getattr(item, 'name', item) for item in layers]}.")
-
-    @property
-    def layers(self) -> list:
-        """The model's direct sublayers, in the order they were created.
-
-        Layers kept in a list or dict attribute (held in a ``ModuleList`` / ``ModuleDict``) are listed
-        themselves, as Keras tracks them, not their container.
-        """
-        out: list = []
-        pending = list(self.children())
-        while pending:
-            module = pending.pop(0)
-            if isinstance(module, (torch.nn.ModuleList, torch.nn.ModuleDict)):
-                pending[:0] = list(module.children())
-            else:
-                out.append(module)
-        return out
-
-    # ------------------------------------------------------------------ saving
-    def save(self, filepath, overwrite: bool = True, **kwargs) -> None:
-        """Save architecture, weights and compile state (see ``easynn.saving``).
-
-        Under torchrun, call it on every process: rank 0 writes, then all wait at a barrier, so
-        the file is complete when any process goes on (to ``load_weights`` it, say).
-        """
-        from easynn import distribute, saving
-
-        if distribute.is_main_process():
-            saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
-        if distribute.is_distributed():
-            distribute.barrier()
-
-    def to_json(self, **kwargs) -> str:
-        """The model's architecture as a JSON string (``easynn.models.model_from_json`` reads it)."""
-        from easynn.saving import json_api
-
-        return json_api.to_json(self, **kwargs)
-
-    def export(self, filepath=None, format: str = "torch", **kwargs):
-        """Export for deployment: a ``torch.export.ExportedProgram`` (``format="torch"``) or ONNX."""
-        from easynn.saving import export
-
-        return export.export_model(self, filepath, format=format, **kwargs)
-
-    def get_compile_config(self) -> dict | None:
-        """The arguments of the last ``compile`` as JSON (``None`` when never compiled)."""
-        from easynn.saving import compile_state
-
-        return compile_state.serialize_compile(self)
-
-    def compile_from_config(self, config: dict) -> None:
-        """``compile`` again from ``get_compile_config()``'s output."""
-        from easynn.saving import compile_state
-
-        self.compile(**compile_state.deserialize_compile(config, None))
-
-    def save_weights(self, filepath, overwrite: bool = True) -> None:
-        """Save the weights alone (safetensors; no code in the file).
-
-        Under torchrun, call it on every process: rank 0 writes, then all wait at a barrier.
-        """
-        from easynn import distribute, saving
-
-        if distribute.is_main_process():
-            saving.save_weights(self, filepath, overwrite=overwrite)
-        if distribute.is_distributed():
-            distribute.barrier()
-
-    def load_weights(self, filepath, skip_mismatch: bool = False) -> None:
-        """Load weights saved by ``save_weights`` (or ``save``) into this model.
-
-        Every process reads the file itself (onto its own device); files written by ``save`` or
-        ``save_weights`` under torchrun are complete by then (those end in a barrier).
-        """
-        from easynn import saving
-
-        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)

@@ -160,6 +160,12 @@ class Sequential(Model):
     def final_activation(self) -> str | None:
         return self._stack[-1].final_activation() if self._stack else None
 
+    def reset_states(self) -> None:
+        """Reset the states of every stateful layer inside (Keras's ``model.reset_states()``)."""
+        for layer in self.modules():
+            if layer is not self and getattr(layer, "stateful", False) and callable(getattr(layer, "reset_states", None)):
+                layer.reset_states()
+
     @property
     def input_shape(self):
         """Input shape with ``None`` batch axis, once known."""
