@@ -56,6 +56,8 @@ class ReLU(Layer):
         tensor([0., 1.])
     """
 
+    supports_masking = True  # elementwise per timestep: the mask passes through (Keras)
+
     def __init__(
         self,
         max_value: float | None = None,
@@ -118,6 +120,8 @@ class LeakyReLU(Layer):
         tensor([-0.3000,  2.0000])
     """
 
+    supports_masking = True  # elementwise per timestep: the mask passes through (Keras)
+
     def __init__(self, negative_slope: float = 0.3, **kwargs: Any) -> None:
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")
@@ -175,6 +179,8 @@ class PReLU(Layer):
         >>> layer.count_params()
         3
     """
+
+    supports_masking = True  # elementwise per timestep: the mask passes through (Keras)
 
     def __init__(
         self,
@@ -251,6 +257,8 @@ class ELU(Layer):
         tensor([-0.5000,  2.0000])
     """
 
+    supports_masking = True  # elementwise per timestep: the mask passes through (Keras)
+
     def __init__(self, alpha: float = 1.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.alpha = _number("alpha", alpha)
@@ -287,6 +295,8 @@ class Softmax(Layer):
         >>> Softmax()(torch.tensor([[0.0, 0.0]]))
         tensor([[0.5000, 0.5000]])
     """
+
+    supports_masking = True  # elementwise per timestep: the mask passes through (Keras)
 
     def __init__(self, axis: int = -1, **kwargs: Any) -> None:
         super().__init__(**kwargs)

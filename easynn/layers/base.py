@@ -347,8 +347,9 @@ class Layer(WeightsMixin, nn.Module):
         """The call of a layer that takes or propagates masks (``self._masking``), as Keras 3:
 
         * a ``mask`` argument of ``call`` left unset receives the first input's ``_keras_mask``
-          (a list of masks for a list of inputs); a ``<name>_mask`` argument (``query_mask`` of
-          ``MultiHeadAttention``) receives the mask of the tensor passed as ``<name>``;
+          (a list of masks for a list of inputs); without ``mask``, each ``<name>_mask`` argument
+          (``query_mask`` of ``MultiHeadAttention``) receives the mask of the tensor passed as
+          ``<name>`` (or at ``<name>``'s position in a list, as the functional API passes them);
         * after the call, with ``supports_masking``, each output without a mask of its own gets
           ``compute_mask(first_input, its_mask)`` as ``_keras_mask``.
         """
@@ -358,9 +359,11 @@ class Layer(WeightsMixin, nn.Module):
         if mask_args:
             if "mask" in mask_args and kwargs.get("mask") is None and mask is not None:
                 kwargs["mask"] = mask
-            if len(mask_args) > 1 or "mask" not in mask_args:
+            if "mask" not in mask_args:
                 names = _call_arg_names(type(self))
-                named = dict(zip(names, args))
+                # The functional API packs several tensor arguments into one list: [query, value].
+                packed = len(args) == 1 and isinstance(args[0], (list, tuple))
+                named = dict(zip(names, args[0] if packed else args))
                 named.update((k, v) for k, v in kwargs.items() if k in names)
                 for name, value in named.items():
                     key = f"{name}_mask"

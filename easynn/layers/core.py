@@ -67,6 +67,8 @@ class Dense(Layer):
         (3, 4)
     """
 
+    supports_masking = True  # elementwise per timestep: the mask passes through (Keras)
+
     def __init__(
         self,
         units: int,
@@ -154,6 +156,8 @@ class Activation(Layer):
         tensor([[0., 2.]])
     """
 
+    supports_masking = True  # elementwise per timestep: the mask passes through (Keras)
+
     def __init__(self, activation: str | Callable | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -193,6 +197,8 @@ class Dropout(Layer):
         tensor([[1., 1.],
                 [1., 1.]])
     """
+
+    supports_masking = True  # elementwise per timestep: the mask passes through (Keras)
 
     def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -68,6 +68,7 @@ class _Merge(Layer):
 
     _min_inputs = 1
     _exact_inputs: int | None = None
+    supports_masking = True  # the output mask is compute_mask's combination of the input masks
 
     def __call__(self, *args, **kwargs):
         inputs = args[0] if args else kwargs.get("inputs")
@@ -104,6 +105,16 @@ class _Merge(Layer):
 
     def call(self, inputs):
         return self._merge(list(inputs))
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras: a step is kept when every masked input keeps it (the AND of the masks)."""
+        masks = [m for m in (mask if isinstance(mask, (list, tuple)) else [mask]) if m is not None]
+        if not masks:
+            return None
+        out = masks[0].bool()
+        for m in masks[1:]:
+            out = out & m.bool()
+        return out
 
     def _merge(self, tensors: list[torch.Tensor]) -> torch.Tensor:
         raise NotImplementedError
@@ -266,6 +277,23 @@ class Concatenate(_Merge):
 
     def _merge(self, tensors):
         return torch.cat(tensors, dim=self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras: each input's mask widened to its own shape (all true for an unmasked input),
+        joined along ``axis``, then reduced with ``any`` over the last axis."""
+        masks = list(mask) if isinstance(mask, (list, tuple)) else [mask]
+        if all(m is None for m in masks):
+            return None
+        full = []
+        for m, x in zip(masks, inputs):
+            if m is None:
+                full.append(torch.ones(x.shape, dtype=torch.bool, device=x.device))
+            else:
+                m = m.bool()
+                while m.dim() < x.dim():
+                    m = m.unsqueeze(-1)
+                full.append(m.expand(x.shape))
+        return torch.cat(full, dim=self.axis).any(dim=-1)
 
     def get_config(self) -> dict:
         config = super().get_config()

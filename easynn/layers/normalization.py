@@ -80,6 +80,8 @@ class BatchNormalization(Layer):
         [(3,), (3,), (3,), (3,)]
     """
 
+    supports_masking = True  # elementwise per timestep: the mask passes through (Keras)
+
     def __init__(
         self,
         axis: int = -1,
@@ -249,6 +251,8 @@ class LayerNormalization(Layer):
         >>> LayerNormalization()(torch.tensor([[1.0, 3.0]]))
         tensor([[-0.9995,  0.9995]], grad_fn=<NativeLayerNormBackward0>)
     """
+
+    supports_masking = True  # elementwise per timestep: the mask passes through (Keras)
 
     def __init__(
         self,

@@ -29,6 +29,7 @@ from easynn.layers.conv import (
     same_padding,
     to_nchw,
 )
+from easynn.layers.masking import masked_max, masked_mean
 
 __all__ = [
     "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
@@ -270,8 +271,34 @@ class GlobalMaxPooling2D(_GlobalPooling):
     rank, mode = 2, "max"
 
 
-class GlobalAveragePooling1D(_GlobalPooling):
-    """Mean over time: ``(batch, steps, c)`` -> ``(batch, c)``.
+class _GlobalPooling1D(_GlobalPooling):
+    """Global pooling over time that skips masked timesteps (Keras's ``mask`` argument).
+
+    With ``mask`` (bool ``(batch, steps)``, passed explicitly or carried by the input):
+    average ``sum_t m_t x_t / sum_t m_t``, max over the steps with ``m_t``. The output has no
+    time axis, so it carries no mask.
+    """
+
+    supports_masking = True
+
+    def call(self, inputs: torch.Tensor, mask: Any = None) -> torch.Tensor:
+        if mask is None:
+            return super().call(inputs)
+        if inputs.dim() != 3:
+            raise ValueError(
+                f"Layer '{self.name}' expects inputs of rank 3, but received shape {tuple(inputs.shape)}."
+            )
+        axis = self._axes[0]
+        reduce = masked_mean if self.mode == "average" else masked_max
+        out = reduce(inputs, mask, axis=axis)
+        return out.unsqueeze(axis) if self.keepdims else out
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        return None
+
+
+class GlobalAveragePooling1D(_GlobalPooling1D):
+    """Mean over time: ``(batch, steps, c)`` -> ``(batch, c)``; with a mask, over the real steps.
 
     Args:
         data_format, keepdims, **kwargs: as for :class:`GlobalAveragePooling2D`.
@@ -285,8 +312,8 @@ class GlobalAveragePooling1D(_GlobalPooling):
     rank, mode = 1, "average"
 
 
-class GlobalMaxPooling1D(_GlobalPooling):
-    """Max over time: ``(batch, steps, c)`` -> ``(batch, c)``.
+class GlobalMaxPooling1D(_GlobalPooling1D):
+    """Max over time: ``(batch, steps, c)`` -> ``(batch, c)``; with a mask, over the real steps.
 
     Args:
         data_format, keepdims, **kwargs: as for :class:`GlobalAveragePooling2D`.

@@ -487,6 +487,8 @@ class Identity(Layer):
         tensor([1., 1.])
     """
 
+    supports_masking = True  # elementwise per timestep: the mask passes through (Keras)
+
     def call(self, inputs):
         return inputs
 

@@ -52,6 +52,8 @@ class SymbolicTensor:
         name: a readable name.
     """
 
+    _keras_mask: "SymbolicTensor | None" = None  # set on outputs of mask-producing layers
+
     def __init__(self, shape, dtype=torch.float32, node: Node | None = None, index: int = 0, name: str | None = None):
         self.shape = tuple(shape)
         self.dtype = dtype
@@ -245,10 +247,18 @@ def _flatten(value) -> list:
     return [value]
 
 
+def _masked_probe(tensor: "SymbolicTensor", free: int, fill: str | None) -> torch.Tensor:
+    """The probe of ``tensor``; one that carries a mask gets an all-true ``_keras_mask``."""
+    probe = tensor._probe(free=free, fill=fill)
+    if tensor._keras_mask is not None:
+        probe._keras_mask = torch.ones(tensor._keras_mask._probe(free=free).shape, dtype=torch.bool)
+    return probe
+
+
 def _run_on_probes(layer, inputs, kwargs, free: int = _FREE_SIZES[0]):
     """Run ``layer`` on zeros shaped like the symbolic ``inputs``; returns real outputs."""
     fill = getattr(layer, "_probe_fill", None)
-    probes = _map(inputs, lambda t: t._probe(free=free, fill=fill) if isinstance(t, SymbolicTensor) else t)
+    probes = _map(inputs, lambda t: _masked_probe(t, free, fill) if isinstance(t, SymbolicTensor) else t)
     was_training = layer.training
     layer.eval()
     try:
@@ -293,6 +303,9 @@ def call_symbolically(layer, args, kwargs) -> Any:
             other = next(others)
             shape = (None,) + tuple(a if a == b else None for a, b in zip(tensor.shape[1:], other.shape[1:]))
         symbolic = SymbolicTensor(shape, tensor.dtype, node=node, index=index, name=f"{getattr(layer, 'name', 'layer')}:{index}")
+        mask = getattr(tensor, "_keras_mask", None)
+        if isinstance(mask, torch.Tensor):  # the output carries a mask: so does the symbolic tensor
+            symbolic._keras_mask = SymbolicTensor(shape[: mask.dim()], torch.bool, name=f"{symbolic.name}:mask")
         node.outputs.append(symbolic)
         return symbolic
 
