@@ -99,7 +99,8 @@ def build_trainer(model, y_sample, y_pred, strategy) -> Trainer:
         targets = [None] * len(outputs)
     config = model._compile_config
     params = list(model.parameters())
-    model.optimizer.build(params)
+    if params:  # a custom train_step's model may build on its first step; the optimizer then builds itself
+        model.optimizer.build(params)
     loss_specs = per_output(config["loss"], names, "loss") if config["loss"] is not None else [None] * len(names)
     losses = [losses_module.get(spec) if spec is not None else None for spec in loss_specs]
     if y_sample is not None:

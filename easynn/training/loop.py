@@ -117,6 +117,9 @@ class Trainer:
         self.compile_metrics = CompileMetrics(metrics, output_names)
         self.metrics = metrics
         self.has_weight_penalties = any(getattr(m, "_weight_regularizers", None) for m in model.modules())
+        # A model that is not built yet (a custom train_step builds it on its first step) may gain
+        # regularized weights later: look again until it has weights.
+        self._recheck_penalties = not any(True for _ in model.parameters())
         self.scaler = None
         if precision == torch.float16 and auto_scale_loss:
             self.scaler = torch.amp.GradScaler(self.device.type)
@@ -168,6 +171,9 @@ class Trainer:
         return loss
 
     def _added_losses(self) -> torch.Tensor | None:
+        if self._recheck_penalties and any(True for _ in self.model.parameters()):
+            self._recheck_penalties = False
+            self.has_weight_penalties = any(getattr(m, "_weight_regularizers", None) for m in self.model.modules())
         # O(1) when nothing was added: the outermost Layer call lists the layers that added terms.
         if not (self.has_weight_penalties or self._compiled_with_losses
                 or self.model.__dict__.get("_pending_loss_layers")):

@@ -154,6 +154,15 @@ class MultiHeadAttention(Layer):
         self._make_weights(int(query_shape[-1]), int(value_shape[-1]), int((key_shape or value_shape)[-1]))
 
     def _make_weights(self, d_query: int, d_value: int, d_key: int) -> None:
+        # The first call is this layer's real build (Layer.__call__ only knows the query's shape),
+        # so weights made here count as build-time state.
+        self.__dict__["_building"] = True
+        try:
+            self._make_weights_now(d_query, d_value, d_key)
+        finally:
+            self.__dict__["_building"] = False
+
+    def _make_weights_now(self, d_query: int, d_value: int, d_key: int) -> None:
         h, kd, vd = self.num_heads, self.key_dim, self.value_dim
         d_out = self._output_shape or d_query
         self.query_dim, self.value_dim_in, self.key_dim_in = d_query, d_value, d_key
