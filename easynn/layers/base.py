@@ -353,14 +353,17 @@ class Layer(WeightsMixin, nn.Module):
         * after the call, with ``supports_masking``, each output without a mask of its own gets
           ``compute_mask(first_input, its_mask)`` as ``_keras_mask``.
         """
-        mask_args = _call_mask_args(type(self))
+        cls = type(self)
         first = args[0] if args else next((v for v in kwargs.values() if isinstance(v, torch.Tensor)), None)
         mask = _mask_of(first)
+        mask_args = _call_mask_args(cls)
+        if mask is None and not mask_args and cls.compute_mask is Layer.compute_mask:
+            return super().__call__(*args, **kwargs)  # a mask-propagating layer on unmasked data
         if mask_args:
             if "mask" in mask_args and kwargs.get("mask") is None and mask is not None:
                 kwargs["mask"] = mask
             if "mask" not in mask_args:
-                names = _call_arg_names(type(self))
+                names = _call_arg_names(cls)
                 # The functional API packs several tensor arguments into one list: [query, value].
                 packed = len(args) == 1 and isinstance(args[0], (list, tuple))
                 named = dict(zip(names, args[0] if packed else args))
@@ -372,7 +375,7 @@ class Layer(WeightsMixin, nn.Module):
                         if value_mask is not None:
                             kwargs[key] = value_mask
         outputs = super().__call__(*args, **kwargs)
-        if not self.supports_masking or (mask is None and type(self).compute_mask is Layer.compute_mask):
+        if not self.supports_masking or (mask is None and cls.compute_mask is Layer.compute_mask):
             return outputs
         flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         if all(getattr(t, "_keras_mask", None) is not None for t in flat):
@@ -494,8 +497,8 @@ class Layer(WeightsMixin, nn.Module):
     # ------------------------------------------------------------------ graph connectivity
     def _first_node(self, what: str):
         nodes = self.__dict__.get("_inbound_nodes") or []
-        if not nodes:
-            raise ValueError(
+        if not nodes:  # AttributeError: hasattr(layer, "output") must stay False (torch.jit, tooling)
+            raise AttributeError(
                 f"Layer '{self.name}' has no {what} yet: it has not been called on a symbolic tensor "
                 "(easynn.Input or another layer's output) in a functional model."
             )
