@@ -47,10 +47,27 @@ def _reduce(values: torch.Tensor, sample_weight, reduction, mask: torch.Tensor |
     if mask is not None and reduction in ("sum_over_batch_size", "mean"):
         # Keras leaves masked (ignored) entries out of the divisor.
         return total / mask.sum().clamp_min(1).to(total.dtype)
-    if reduction == "mean_with_sample_weight" and weights is not None:
-        w = weights.expand_as(values) if mask is None else weights.expand_as(values) * mask
+    if reduction == "mean_with_sample_weight" and (weights is not None or mask is not None):
+        w = mask if weights is None else weights.expand_as(values) if mask is None else weights.expand_as(values) * mask
         return total / w.sum().clamp_min(torch.finfo(total.dtype).tiny)
     return total / max(values.numel(), 1)
+
+
+def _apply_keras_mask(values: torch.Tensor, y_pred, mask: torch.Tensor | None = None):
+    """Keras: a prediction that carries a ``_keras_mask`` (bool ``(batch, timesteps)``, from
+    ``Embedding(mask_zero=True)``/``Masking`` through the model) weighs its loss entries by it.
+
+    Formula: ``values * m`` and, for ``"sum_over_batch_size"``, ``Σ m · w · loss / Σ m``: the
+    masked timesteps count zero and leave the divisor (``mask`` from ``ignore_class`` is ANDed).
+    Returns ``(values, mask)`` for ``_reduce``; unchanged without a mask, or when the mask's
+    shape is not the per-entry losses' shape.
+    """
+    keras_mask = getattr(y_pred, "_keras_mask", None)
+    if keras_mask is None or tuple(keras_mask.shape) != tuple(values.shape):
+        return values, mask
+    keep = keras_mask.to(device=values.device, dtype=values.dtype)
+    mask = keep if mask is None else mask * keep
+    return values * keep, mask
 
 
 # --------------------------------------------------------------------------- classes
@@ -87,7 +104,8 @@ class Loss:
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> torch.Tensor:
-        return _reduce(self.call(y_true, y_pred), sample_weight, self.reduction)
+        values, mask = _apply_keras_mask(self.call(y_true, y_pred), y_pred)
+        return _reduce(values, sample_weight, self.reduction, mask)
 
     def check(self, y_true_shape, y_pred_shape) -> None:
         """Raise a ``ValueError`` if these shapes cannot go into this loss (no-op by default)."""
@@ -128,7 +146,8 @@ class LossFunctionWrapper(Loss):
         values = self.call(y_true, y_pred)
         if values.dim() == 0:
             return values
-        return _reduce(values, sample_weight, self.reduction)
+        values, mask = _apply_keras_mask(values, y_pred)
+        return _reduce(values, sample_weight, self.reduction, mask)
 
     def check(self, y_true_shape, y_pred_shape):
         check = _CHECKS.get(self.fn)
@@ -218,6 +237,7 @@ class SparseCategoricalCrossentropy(_Crossentropy):
     def __call__(self, y_true, y_pred, sample_weight=None):
         if (
             sample_weight is None
+            and getattr(y_pred, "_keras_mask", None) is None
             and self.reduction in ("sum_over_batch_size", "mean")
             and self.options["ignore_class"] is None
             and isinstance(y_true, torch.Tensor)
@@ -246,6 +266,7 @@ class SparseCategoricalCrossentropy(_Crossentropy):
         if ignore is not None:
             labels = _as_tensor(y_true, values)
             mask = (labels.reshape(values.shape) != ignore).to(values.dtype)
+        values, mask = _apply_keras_mask(values, y_pred, mask)
         return _reduce(values, sample_weight, self.reduction, mask)
 
 

@@ -179,3 +179,26 @@ def test_model_reset_states_resets_stateful_layers():
         assert not torch.allclose(model(x), first)  # the states were carried over
         model.reset_states()
         torch.testing.assert_close(model(x), first)
+
+
+def test_losses_leave_out_masked_timesteps():
+    model = easynn.Sequential([Embedding(10, 4, mask_zero=True), LSTM(3, return_sequences=True),
+                               Dense(3, activation="softmax")])
+    labels = torch.tensor([[0, 2, 1, 1, 1], [2, 1, 0, 0, 2]])
+    y_pred = model(PADDED)
+    mask = torch.tensor(PADDED_MASK)
+    assert y_pred._keras_mask.tolist() == PADDED_MASK
+    nll = -y_pred.detach().gather(-1, labels[..., None]).squeeze(-1).log()
+    sce = easynn.losses.SparseCategoricalCrossentropy()
+    torch.testing.assert_close(sce(labels, y_pred), nll[mask].mean())
+    assert not torch.allclose(sce(labels, y_pred * 1.0), nll[mask].mean())  # no mask: every step
+    weights = torch.tensor([1.0, 3.0])
+    by_hand = (nll * weights[:, None] * mask).sum() / mask.sum()
+    torch.testing.assert_close(sce(labels, y_pred, sample_weight=weights), by_hand)
+    target = torch.rand(2, 5, 3)
+    squared = ((target - y_pred.detach()) ** 2).mean(dim=-1)
+    torch.testing.assert_close(easynn.losses.MeanSquaredError()(target, y_pred), squared[mask].mean())
+    torch.testing.assert_close(easynn.losses.get("mse")(target, y_pred), squared[mask].mean())
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    evaluated = model.evaluate(PADDED, labels, batch_size=2, verbose=0)
+    assert abs(evaluated - float(nll[mask].mean())) < 1e-5
