@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from typing import Callable
 
 import torch
@@ -11,7 +12,7 @@ from torch import nn
 
 from easynn._naming import to_snake_case
 from easynn.losses._checks import _REDUCTIONS, EPSILON, _as_tensor, _check_same, _match_rank
-from easynn.losses._logits import straight_through, tagged_logits
+from easynn.losses._logits import tagged_logits
 from easynn.losses.functions import (
     _CHECKS,
     _FUSED_KINDS,
@@ -24,6 +25,9 @@ from easynn.losses.functions import (
 )
 
 # --------------------------------------------------------------------------- reduction
+
+_LOW_CE, _HIGH_CE = -math.log1p(-EPSILON), -math.log(EPSILON)  # the clipped range of -log(p)
+
 
 def _at_least_float32(t: torch.Tensor) -> torch.Tensor:
     return t if t.dtype in (torch.float32, torch.float64) else t.float()
@@ -254,12 +258,11 @@ class SparseCategoricalCrossentropy(_Crossentropy):
                 return F.cross_entropy(_at_least_float32(y_pred), y_true)
             logits = tagged_logits(y_pred, "softmax")
             if logits is not None:  # a softmax output: the logits' gradient, Keras's clipped value
-                fused = F.cross_entropy(_at_least_float32(logits), y_true)
-                with torch.no_grad():
-                    probs = _at_least_float32(y_pred)
-                    picked = probs.gather(1, y_true[:, None]).squeeze(1) / probs.sum(dim=1)
-                    clipped = -picked.clamp(EPSILON, 1.0 - EPSILON).log().mean()
-                return straight_through(fused, clipped)
+                # -log(clip(p_y, eps, 1 - eps)) = clip(-log p_y, -log(1 - eps), -log(eps)): the clipped
+                # value from the fused per-sample losses, with no pass over the probabilities.
+                per_sample = F.cross_entropy(_at_least_float32(logits), y_true, reduction="none")
+                detached = per_sample.detach()
+                return (per_sample + (detached.clamp(_LOW_CE, _HIGH_CE) - detached)).mean()
         values = self.call(y_true, y_pred)
         ignore = self.options["ignore_class"]
         mask = None
