@@ -49,7 +49,10 @@ class LossTracker:
         weight = 1 if sample_weight is None else sample_weight
         if values.dim():
             values = values.mean()
-        self.total.add_(values * weight)
+        if isinstance(weight, (int, float)):  # the hot path: one fused multiply-add, no temporary
+            self.total.add_(values, alpha=weight)
+        else:
+            self.total.add_(values * weight)
         self.count.add_(weight)
 
     def result(self) -> torch.Tensor:
