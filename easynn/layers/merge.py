@@ -60,6 +60,34 @@ def _broadcast_shape(layer: str, shapes: list[tuple]) -> tuple:
     return result
 
 
+def _step_mask(x: torch.Tensor) -> torch.Tensor | None:
+    """``x``'s ``(batch, steps)`` mask widened to ``x``'s shape, or ``None``."""
+    mask = getattr(x, "_keras_mask", None)
+    if mask is None:
+        return None
+    mask = mask.bool()
+    while mask.dim() < x.dim():
+        mask = mask.unsqueeze(-1)
+    return mask.expand(x.shape)
+
+
+def _masked_extremum(tensors: list[torch.Tensor], op) -> torch.Tensor:
+    """Keras 3's masked ``Maximum``/``Minimum``: a masked entry takes the other input's value (the
+    op has no identity element); when every input is masked the output mask is their OR."""
+    out, out_mask = tensors[0], _step_mask(tensors[0])
+    for x in tensors[1:]:
+        mask = _step_mask(x)
+        if mask is not None:
+            x = torch.where(mask, x, out)
+        if out_mask is not None:
+            out = torch.where(out_mask, out, x)
+        out_mask = out_mask | mask if mask is not None and out_mask is not None else None
+        out = op(out, x)
+    if out_mask is not None:
+        out._keras_mask = out_mask.any(dim=-1)
+    return out
+
+
 class _Merge(Layer):
     """Base class: validates that the input is a list of tensors with compatible shapes.
 
@@ -170,9 +198,24 @@ class Multiply(_Merge):
     """
 
     def _merge(self, tensors):
-        out = tensors[0]
-        for t in tensors[1:]:
-            out = out * t
+        masks = [_step_mask(t) for t in tensors]
+        if all(m is None for m in masks):
+            out = tensors[0]
+            for t in tensors[1:]:
+                out = out * t
+            return out
+        # Keras 3: masked entries count as 1; with every input masked, the output is 0 where all
+        # are masked and its mask is the OR of theirs.
+        out = None
+        for t, m in zip(tensors, masks):
+            t = t if m is None else torch.where(m, t, torch.ones_like(t))
+            out = t if out is None else out * t
+        if all(m is not None for m in masks):
+            keep = masks[0]
+            for m in masks[1:]:
+                keep = keep | m
+            out = torch.where(keep, out, torch.zeros_like(out))
+            out._keras_mask = keep.any(dim=-1)
         return out
 
 
@@ -202,6 +245,8 @@ class Maximum(_Merge):
     """
 
     def _merge(self, tensors):
+        if any(getattr(t, "_keras_mask", None) is not None for t in tensors):
+            return _masked_extremum(tensors, torch.maximum)
         out = tensors[0]
         for t in tensors[1:]:
             out = torch.maximum(out, t)
@@ -218,6 +263,8 @@ class Minimum(_Merge):
     """
 
     def _merge(self, tensors):
+        if any(getattr(t, "_keras_mask", None) is not None for t in tensors):
+            return _masked_extremum(tensors, torch.minimum)
         out = tensors[0]
         for t in tensors[1:]:
             out = torch.minimum(out, t)

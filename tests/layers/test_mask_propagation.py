@@ -202,3 +202,23 @@ def test_losses_leave_out_masked_timesteps():
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     evaluated = model.evaluate(PADDED, labels, batch_size=2, verbose=0)
     assert abs(evaluated - float(nll[mask].mean())) < 1e-5
+
+
+def test_maximum_minimum_multiply_skip_masked_entries_as_keras():
+    from easynn.layers import Maximum, Minimum, Multiply
+
+    a = torch.tensor([[[1.0], [5.0], [2.0]]])
+    b = torch.tensor([[[4.0], [3.0], [-7.0]]])
+    a._keras_mask = torch.tensor([[True, True, False]])
+    b._keras_mask = torch.tensor([[False, True, False]])
+    top = Maximum()([a, b])
+    assert top.flatten().tolist() == [1.0, 5.0, 2.0]  # a masked entry takes the other's value
+    assert top._keras_mask.tolist() == [[True, True, False]]  # OR of the masks
+    assert Minimum()([a, b]).flatten().tolist() == [1.0, 3.0, 2.0]  # all masked: the first input
+    product = Multiply()([a, b])
+    assert product.flatten().tolist() == [1.0, 15.0, 0.0]  # masked = 1; all-masked steps give 0
+    assert product._keras_mask.tolist() == [[True, True, False]]
+    plain = torch.tensor([[[2.0], [2.0], [2.0]]])
+    half = Maximum()([a, plain])
+    assert half.flatten().tolist() == [2.0, 5.0, 2.0]
+    assert half._keras_mask.tolist() == [[True, True, False]]  # one unmasked input: the AND rule
