@@ -13,6 +13,7 @@ from typing import Any, Iterable
 import torch
 
 from easynn import activations, initializers, regularizers
+from easynn._validation import positive_int as _positive_int
 from easynn.layers.base import Layer
 
 __all__ = ["ELU", "LeakyReLU", "Maxout", "PReLU", "ReLU", "Softmax"]
@@ -24,10 +25,6 @@ def _number(name: str, value: Any) -> float:
     return float(value)
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    return value
 
 
 class ReLU(Layer):

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from easynn import activations, initializers, regularizers
+from easynn._validation import positive_int as _positive_int
 from easynn.layers.base import Layer
 from easynn.layers.symbolic import SymbolicTensor
 
@@ -31,10 +32,6 @@ def fused_activation_name(fn: Callable | None) -> str | None:
     return None
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    return value
 
 
 class Dense(Layer):
@@ -108,9 +105,10 @@ class Dense(Layer):
     def call_logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """``inputs @ kernel + bias``: the pre-activation ``z`` of the lecture."""
         if inputs.dim() < 2 or inputs.shape[-1] != self.input_dim:
+            hint = " Add a batch axis for a single sample: x[None] (or x.reshape(1, -1))." if inputs.dim() == 1 else ""
             raise ValueError(
                 f"Layer '{self.name}' expects inputs of shape (batch, ..., {self.input_dim}), "
-                f"but received shape {tuple(inputs.shape)}."
+                f"but received shape {tuple(inputs.shape)}.{hint}"
             )
         if not inputs.is_floating_point():  # integer data (uint8 pixels, counts): compute in float
             inputs = inputs.to(self.kernel.dtype)

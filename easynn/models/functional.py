@@ -293,12 +293,6 @@ class Functional(Model):
     def call(self, inputs, training=None):
         return self._run(inputs, training=training)
 
-    def reset_states(self) -> None:
-        """Reset the states of every stateful layer inside (Keras's ``model.reset_states()``)."""
-        for layer in self.modules():
-            if layer is not self and getattr(layer, "stateful", False) and callable(getattr(layer, "reset_states", None)):
-                layer.reset_states()
-
     def final_activation(self) -> str | None:
         """The output layer's ``"softmax"``/``"sigmoid"`` for a single-output model, else ``None``."""
         if len(self.outputs) != 1 or self._outputs_listed or not self._plan:

@@ -57,3 +57,9 @@ class IntrospectionMixin:
             else:
                 out.append(module)
         return out
+
+    def reset_states(self) -> None:
+        """Reset the states of every stateful layer inside (Keras's ``model.reset_states()``)."""
+        for layer in self.modules():
+            if layer is not self and getattr(layer, "stateful", False) and callable(getattr(layer, "reset_states", None)):
+                layer.reset_states()

@@ -160,11 +160,29 @@ class Sequential(Model):
     def final_activation(self) -> str | None:
         return self._stack[-1].final_activation() if self._stack else None
 
-    def reset_states(self) -> None:
-        """Reset the states of every stateful layer inside (Keras's ``model.reset_states()``)."""
-        for layer in self.modules():
-            if layer is not self and getattr(layer, "stateful", False) and callable(getattr(layer, "reset_states", None)):
-                layer.reset_states()
+    @property
+    def inputs(self) -> list:
+        """The model's symbolic input, as a one-element list (needs an ``Input`` first)."""
+        if self._input_layer is None:
+            raise AttributeError(
+                f"Sequential model '{self.name}' has no inputs yet: start it with easynn.Input(shape=...)."
+            )
+        if "_symbolic_outputs" not in self.__dict__:
+            self._trace_symbolically()
+        return [self._input_layer.output]
+
+    @property
+    def outputs(self) -> list:
+        """The symbolic output of the last layer, as a one-element list (Keras's ``model.outputs``)."""
+        inputs = self.inputs
+        return list(self.__dict__["_symbolic_outputs"]) if inputs else []
+
+    def _trace_symbolically(self) -> None:
+        """Call the layers once on the Input's symbolic tensor, so each layer has ``input``/``output``."""
+        tensor = self._input_layer.output
+        for layer in self._stack:
+            tensor = layer(tensor)
+        self.__dict__["_symbolic_outputs"] = [tensor]
 
     @property
     def input_shape(self):

@@ -215,3 +215,14 @@ def test_layer_input_and_output_for_feature_extraction():
     torch.testing.assert_close(features, hidden(x))
     torch.testing.assert_close(scores, model(x))
     assert not hasattr(layers.Dense(3), "output")  # never called: no output (hasattr stays usable)
+
+
+def test_sequential_inputs_and_outputs_build_a_feature_extractor():
+    model = easynn.Sequential([easynn.Input(shape=(8,)), layers.Dense(4, name="a"), layers.Dense(2, name="b")])
+    extractor = easynn.Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])
+    x = torch.randn(3, 8)
+    hidden, out = extractor(x)
+    torch.testing.assert_close(hidden, model.get_layer("a")(x))
+    torch.testing.assert_close(out, model(x))
+    with pytest.raises(AttributeError, match="easynn.Input"):
+        easynn.Sequential([layers.Dense(2)]).inputs
