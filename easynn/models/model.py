@@ -96,8 +96,23 @@ def _functional_variant(cls: type) -> type:
 _FUNCTIONAL_VARIANTS: dict = {}
 
 
+def _is_symbolic_structure(value) -> bool:
+    """A symbolic tensor, or a non-empty list/tuple/dict of them (what Model(inputs, outputs) takes)."""
+    from easynn.layers.symbolic import SymbolicTensor
+
+    if isinstance(value, SymbolicTensor):
+        return True
+    if isinstance(value, dict):
+        value = list(value.values())
+    return isinstance(value, (list, tuple)) and bool(value) and all(_is_symbolic_structure(v) for v in value)
+
+
 def _functional_args(args, kwargs) -> bool:
-    return len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs
+    """Whether a Model call builds a functional model: symbolic ``inputs`` and ``outputs``, as Keras
+    decides (``VAE(encoder, decoder)`` with layers as arguments is a subclassed model)."""
+    inputs = args[0] if args else kwargs.get("inputs")
+    outputs = args[1] if len(args) >= 2 else kwargs.get("outputs")
+    return _is_symbolic_structure(inputs) and _is_symbolic_structure(outputs)
 
 
 @register_builtin

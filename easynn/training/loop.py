@@ -197,7 +197,9 @@ class Trainer:
         with self._autocast():
             loss, y_pred = self._forward_loss_fn(x, y, sample_weight)
         scaled = self.optimizer.scale_loss(loss) if self._optimizer_scales_loss else loss
-        if self.scaler is not None:
+        if not scaled.requires_grad:
+            pass  # no trainable weight reaches the loss (e.g. a model of add_loss layers only): as Keras, no update
+        elif self.scaler is not None:
             self.scaler.scale(scaled).backward()
             self.optimizer.step(scaler=self.scaler)
         else:

@@ -225,3 +225,30 @@ def test_sequential_inputs_and_outputs_build_a_feature_extractor():
     torch.testing.assert_close(hidden, model.get_layer("a")(x))
     torch.testing.assert_close(out, model(x))
     assert not hasattr(easynn.Sequential([layers.Dense(2)]), "inputs")  # no Input: no symbolic inputs
+
+
+def test_subclass_taking_layers_as_arguments_is_not_functional():
+    class TwoPart(easynn.Model):  # keras-io's VAE pattern: VAE(encoder, decoder)
+        def __init__(self, first, second, **kwargs):
+            super().__init__(**kwargs)
+            self.first, self.second = first, second
+
+        def call(self, inputs):
+            return self.second(self.first(inputs))
+
+    model = TwoPart(layers.Dense(3), layers.Dense(2))
+    assert type(model) is TwoPart and model(torch.ones(4, 5)).shape == (4, 2)
+
+
+def test_fit_with_only_added_losses_and_no_trainable_weight_runs():
+    class Penalty(layers.Layer):
+        def call(self, inputs):
+            self.add_loss(0.5 * inputs.mean())
+            return inputs
+
+    inputs = easynn.Input(shape=(3,))
+    model = easynn.Model(inputs, Penalty()(inputs))
+    model.compile(optimizer="adam")
+    x = np.full((4, 3), 2.0, "float32")
+    history = model.fit(x, x, epochs=1, verbose=0)
+    assert history.history["loss"] == [pytest.approx(1.0)]  # 0.5 * mean(2.0): nothing to update, as Keras
