@@ -107,12 +107,18 @@ def _is_symbolic_structure(value) -> bool:
     return isinstance(value, (list, tuple)) and bool(value) and all(_is_symbolic_structure(v) for v in value)
 
 
-def _functional_args(args, kwargs) -> bool:
-    """Whether a Model call builds a functional model: symbolic ``inputs`` and ``outputs``, as Keras
-    decides (``VAE(encoder, decoder)`` with layers as arguments is a subclassed model)."""
-    inputs = args[0] if args else kwargs.get("inputs")
-    outputs = args[1] if len(args) >= 2 else kwargs.get("outputs")
-    return _is_symbolic_structure(inputs) and _is_symbolic_structure(outputs)
+def _functional_args(cls, args, kwargs) -> bool:
+    """Whether a Model call builds a functional model, as Keras decides: ``inputs=``/``outputs=``
+    given by name, or two positional arguments to ``Model`` itself (bad ones then get Functional's
+    clear errors); a subclass only with symbolic inputs and outputs (``VAE(encoder, decoder)``, with
+    layers as arguments, is a subclassed model)."""
+    if "inputs" in kwargs or "outputs" in kwargs:
+        return True
+    if len(args) < 2:
+        return False
+    if cls is Model or issubclass(cls, _functional_class()):
+        return True
+    return _is_symbolic_structure(args[0]) and _is_symbolic_structure(args[1])
 
 
 @register_builtin
@@ -128,12 +134,12 @@ class Model(EvaluationMixin, KerasStepsMixin, IntrospectionMixin, SavingMixin, L
     """
 
     def __new__(cls, *args, **kwargs):
-        if _functional_args(args, kwargs):
+        if _functional_args(cls, args, kwargs):
             return super().__new__(_functional_variant(cls))
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs) -> None:
-        if _functional_args(args, kwargs):
+        if _functional_args(type(self), args, kwargs):
             # "Functional subclassing": super().__init__(inputs=..., outputs=...) in a subclass's
             # __init__ turns the instance into the functional variant of its class, as in Keras.
             Functional = _functional_class()
