@@ -49,6 +49,7 @@ from easynn.layers._layer_utils import (
     _shape_of,
 )
 from easynn.layers._weights import WeightsMixin
+from easynn.layers.symbolic import POSITIONAL_INPUTS
 from easynn.variables import rewrap_buffers
 
 __all__ = ["Layer", "unique_name", "to_snake_case"]
@@ -270,6 +271,11 @@ class Layer(WeightsMixin, nn.Module):
     # ------------------------------------------------------------------ calling
     @filter_traceback
     def __call__(self, *args, **kwargs):
+        if kwargs and kwargs.get(POSITIONAL_INPUTS):
+            # A functional-graph node of a layer called on several positional tensors, e.g.
+            # ``LogisticEndpoint()(targets, logits)``: the graph stores them as one list.
+            kwargs = {k: v for k, v in kwargs.items() if k != POSITIONAL_INPUTS}
+            args = tuple(args[0]) + args[1:]
         if _CALL_CONTEXT.root is not None or torch.compiler.is_compiling():
             # A nested call: the outermost one owns the losses. Under torch.compile the trainer
             # clears them eagerly instead (mutating this module's globals would force recompiles).

@@ -31,6 +31,10 @@ _PROBE_BATCH = 2
 _FREE_SIZES = (64, 96)
 
 
+
+# The call keyword a graph node carries when its layer was called on several positional tensors.
+POSITIONAL_INPUTS = "_positional_inputs"
+
 @dataclass(eq=False)
 class Node:
     """One call of ``layer`` on symbolic ``inputs`` (a tensor or list of tensors)."""
@@ -274,11 +278,9 @@ def _run_on_probes(layer, inputs, kwargs, free: int = _FREE_SIZES[0]):
 def call_symbolically(layer, args, kwargs) -> Any:
     """Record ``layer(*args, **kwargs)`` on symbolic inputs and return symbolic outputs."""
     inputs = args[0]
-    if len(args) > 1:
-        raise TypeError(
-            f"Layer '{getattr(layer, 'name', layer)}' was called on symbolic tensors with "
-            f"{len(args)} positional arguments; pass several inputs as one list instead."
-        )
+    if len(args) > 1:  # layer(a, b): one list input in the graph, spread back out when it runs
+        inputs = list(args)
+        kwargs = {**kwargs, POSITIONAL_INPUTS: True}
     symbolic_kwargs = [k for k, v in kwargs.items() if any(isinstance(t, SymbolicTensor) for t in _flatten(v))]
     if symbolic_kwargs:
         raise NotImplementedError(

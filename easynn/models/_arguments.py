@@ -48,8 +48,10 @@ def as_callbacks(callbacks) -> list:
 
 
 def require_targets(model, x, y, what: str) -> None:
-    """Targets are required unless x is a dataset or the model has its own step."""
-    if y is None and not data_module.is_dataset(x) and not model._overrides("train_step" if what != "evaluate" else "test_step"):
+    """Targets are required unless x is a dataset, the model has its own step, or it was compiled
+    without a loss (its losses come from add_loss, as with keras-io's LogisticEndpoint)."""
+    own_step = model._overrides("train_step" if what != "evaluate" else "test_step")
+    if y is None and not data_module.is_dataset(x) and not own_step and getattr(model, "loss", None) is not None:
         raise ValueError(
             f"{what}() needs targets: pass y=... with one target per sample of x (or give x as a "
             "Dataset/DataLoader that yields (x, y) pairs)."

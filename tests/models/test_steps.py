@@ -252,3 +252,28 @@ def test_fit_with_only_added_losses_and_no_trainable_weight_runs():
     x = np.full((4, 3), 2.0, "float32")
     history = model.fit(x, x, epochs=1, verbose=0)
     assert history.history["loss"] == [pytest.approx(1.0)]  # 0.5 * mean(2.0): nothing to update, as Keras
+
+
+class _Endpoint(layers.Layer):
+    """keras-io's LogisticEndpoint: called on (targets, logits), adds its own loss."""
+
+    def call(self, targets, logits):
+        self.add_loss(torch.nn.functional.binary_cross_entropy_with_logits(logits, targets))
+        return torch.sigmoid(logits)
+
+
+def test_layer_called_on_two_positional_symbolic_tensors_trains_without_a_compiled_loss(tmp_path):
+    easynn.utils.set_random_seed(0)
+    inputs, targets = easynn.Input(shape=(3,), name="inputs"), easynn.Input(shape=(2,), name="targets")
+    predictions = _Endpoint(name="endpoint")(targets, layers.Dense(2)(inputs))
+    model = easynn.Model(inputs=[inputs, targets], outputs=predictions)
+    model.compile(optimizer=easynn.optimizers.Adam(0.05))  # no loss: the endpoint adds it
+    rng = np.random.default_rng(0)
+    data = {"inputs": rng.normal(size=(16, 3)).astype("float32"),
+            "targets": (rng.random((16, 2)) > 0.5).astype("float32")}
+    history = model.fit(data, epochs=5, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    path = tmp_path / "endpoint.keras"
+    model.save(path)
+    loaded = easynn.saving.load_model(path, custom_objects={"_Endpoint": _Endpoint})
+    np.testing.assert_allclose(loaded.predict(data, verbose=0), model.predict(data, verbose=0), rtol=1e-5)
