@@ -12,8 +12,10 @@ Contract used by the training loop (``easynn.training``):
     * ``get(identifier)`` returns an object ``loss(y_true, y_pred, sample_weight=None) -> scalar``.
     * ``loss.check(y_true_shape, y_pred_shape)`` raises a ``ValueError`` for label/shape mistakes.
     * ``loss.fused_kind`` is ``"categorical"``, ``"sparse_categorical"``, ``"binary"`` (a Keras
-      crossentropy in probability space) or ``None``; ``loss.with_logits()`` returns the same
-      crossentropy computed from logits, used when the model ends in softmax/sigmoid.
+      crossentropy in probability space) or ``None`` (the setup reads it to check label ranges);
+      ``loss.with_logits()`` returns the same crossentropy computed from logits.
+    * A probability-space crossentropy given an output of easynn's softmax/sigmoid uses the logits
+      that output carries (``losses/_logits.py``): the fused gradient ŷ − y, Keras's clipped value.
 
 Example:
     >>> import torch

@@ -325,3 +325,28 @@ def split_states(states: Sequence[torch.Tensor], counts: Sequence[int]) -> list[
         out.append(list(states[start:start + count]))
         start += count
     return out
+
+
+def recurrent_arguments(layer) -> dict:
+    """The constructor arguments a recurrent layer and its cell share, as ``get_config`` stores them
+    (``recurrent_activation`` only for gated cells: LSTM, GRU)."""
+    from easynn import activations, initializers, regularizers
+
+    config = dict(
+        units=layer.units,
+        activation=activations.serialize(layer.activation),
+        use_bias=layer.use_bias,
+        kernel_initializer=initializers.serialize(layer.kernel_initializer),
+        recurrent_initializer=initializers.serialize(layer.recurrent_initializer),
+        bias_initializer=initializers.serialize(layer.bias_initializer),
+        kernel_regularizer=regularizers.serialize(layer.kernel_regularizer),
+        recurrent_regularizer=regularizers.serialize(layer.recurrent_regularizer),
+        bias_regularizer=regularizers.serialize(layer.bias_regularizer),
+        dropout=layer.dropout,
+        recurrent_dropout=layer.recurrent_dropout,
+        seed=layer.seed,
+    )
+    if layer.gates > 1:
+        config["recurrent_activation"] = activations.serialize(layer.recurrent_activation)
+    return config
+

@@ -28,7 +28,7 @@ import torch
 
 from easynn import _validation, activations, initializers, regularizers
 from easynn.layers.base import Layer
-from easynn.layers.rnn.base import dropout_mask, flat_state_shapes
+from easynn.layers.rnn.base import dropout_mask, flat_state_shapes, recurrent_arguments
 
 __all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells"]
 
@@ -139,22 +139,7 @@ class _DropoutCell(Layer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(
-            units=self.units,
-            activation=activations.serialize(self.activation),
-            use_bias=self.use_bias,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            recurrent_initializer=initializers.serialize(self.recurrent_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-            recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
-            bias_regularizer=regularizers.serialize(self.bias_regularizer),
-            dropout=self.dropout,
-            recurrent_dropout=self.recurrent_dropout,
-            seed=self.seed,
-        )
-        if self.gates > 1:
-            config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
+        config.update(recurrent_arguments(self))
         return config
 
     def extra_repr(self) -> str:

@@ -43,7 +43,14 @@ import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from easynn import _validation, activations, initializers, regularizers
-from easynn.layers.rnn.base import RecurrentBase, contiguous_spans, dropout_mask, first_shape, masked_loop
+from easynn.layers.rnn.base import (
+    RecurrentBase,
+    contiguous_spans,
+    dropout_mask,
+    first_shape,
+    masked_loop,
+    recurrent_arguments,
+)
 
 __all__ = ["SimpleRNN", "LSTM", "GRU"]
 
@@ -340,22 +347,8 @@ class _FusedRNN(RecurrentBase):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(
-            units=self.units,
-            activation=activations.serialize(self.activation),
-            use_bias=self.use_bias,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            recurrent_initializer=initializers.serialize(self.recurrent_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-            recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
-            bias_regularizer=regularizers.serialize(self.bias_regularizer),
-            dropout=self.dropout,
-            recurrent_dropout=self.recurrent_dropout,
-            seed=self.seed,
-        )
+        config.update(recurrent_arguments(self))
         if self.gates > 1:
-            config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
             config["use_cudnn"] = self.use_cudnn
         return config
 
