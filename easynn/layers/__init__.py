@@ -1,6 +1,7 @@
 """Layers: the Keras layer contract (``base.Layer``) and the built-in layers."""
 
 from easynn.layers.activation import ELU, LeakyReLU, Maxout, PReLU, ReLU, Softmax
+from easynn.layers.activity_regularization import ActivityRegularization
 from easynn.layers.base import Layer
 from easynn.layers.conv import Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
 from easynn.layers.conv_separable import (
@@ -47,7 +48,16 @@ from easynn.layers.merge import (
     multiply,
     subtract,
 )
+from easynn.layers.noise import (
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
 from easynn.layers.normalization import BatchNormalization, LayerNormalization
+from easynn.layers.normalization_extra import GroupNormalization, UnitNormalization
 from easynn.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -160,4 +170,6 @@ __all__ = [
     "CutMix",
     "RandomShear", "RandomSharpness", "Solarization", "RandomPosterization", "RandomColorDegeneration", "MixUp",
     "CutMix", "Equalization", "RandAugment", "RandomErasing",
+    "GroupNormalization", "UnitNormalization", "ActivityRegularization", "AlphaDropout", "GaussianDropout",
+    "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
 ]
