@@ -10,6 +10,9 @@ from easynn.saving.registry import (
 )
 from easynn.saving.serialization import deserialize_keras_object, serialize_keras_object
 from easynn.utils.graph import trace_graph
+from easynn.utils.image_dataset import image_dataset_from_directory
+from easynn.utils.image_utils import array_to_img, img_to_array, load_img, save_img
+from easynn.utils.text_dataset import text_dataset_from_directory
 from easynn.utils.file_utils import get_file
 from easynn.utils.numerics import normalize, to_categorical
 from easynn.utils.plotting import model_to_dot, plot_model
@@ -20,6 +23,8 @@ from easynn.training.py_dataset import PyDataset, Sequence
 
 __all__ = ["to_categorical", "normalize", "get_file", "plot_model", "model_to_dot", "Progbar", "set_random_seed", "trace_graph", "pad_sequences",
            "timeseries_dataset_from_array", "PyDataset", "Sequence",
+           "load_img", "img_to_array", "array_to_img", "save_img", "image_dataset_from_directory",
+           "text_dataset_from_directory",
            # Keras also exposes its serialization API as keras.utils.*
            "register_keras_serializable", "get_custom_objects", "custom_object_scope", "CustomObjectScope",
            "get_registered_name", "get_registered_object", "serialize_keras_object", "deserialize_keras_object"]
