@@ -22,6 +22,10 @@ __all__ = [
     "Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform", "TruncatedNormal",
     "VarianceScaling", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform",
     "LecunNormal", "Orthogonal", "Identity", "get", "serialize",
+    # Keras 3's other spellings of the same classes, and deserialize
+    "IdentityInitializer", "OrthogonalInitializer", "constant", "glorot_normal", "glorot_uniform",
+    "he_normal", "he_uniform", "identity", "lecun_normal", "lecun_uniform", "ones", "orthogonal",
+    "random_normal", "random_uniform", "truncated_normal", "variance_scaling", "zeros", "deserialize",
 ]
 
 
@@ -281,14 +285,34 @@ _ALIASES: dict[str, type] = {
     "identity": Identity,
 }
 _CLASSES = {cls.__name__: cls for cls in set(_ALIASES.values())}
+# Keras 3 names these two classes IdentityInitializer and OrthogonalInitializer (the class_name in
+# its saved configs); Identity and Orthogonal are its aliases.
+_CLASSES.update({"IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal})
+
+# Keras 3 exports every class under its snake_case name too (keras.initializers.glorot_uniform is
+# the class GlorotUniform): the same objects here.
+IdentityInitializer, OrthogonalInitializer = Identity, Orthogonal
+constant, zeros, ones = Constant, Zeros, Ones
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, orthogonal, identity = VarianceScaling, Orthogonal, Identity
+glorot_normal, glorot_uniform, he_normal, he_uniform = GlorotNormal, GlorotUniform, HeNormal, HeUniform
+lecun_normal, lecun_uniform = LecunNormal, LecunUniform
 
 
 def get(identifier: Any) -> Callable:
     """Resolve a name, a config dict, an Initializer or a callable into an initializer.
 
+    Names are Keras's snake_case names (in any case) or class names (``"glorot_uniform"``,
+    ``"GlorotUniform"``, ``"IdentityInitializer"``...); an ``Initializer`` class is instantiated
+    with its defaults.
+
     Raises:
         ValueError: for an unknown name, listing the valid ones.
         TypeError: for anything that is not a name, dict or callable.
+
+    Example:
+        >>> type(get("he_normal")).__name__, type(get(HeNormal)).__name__, get(None)((2,)).tolist()
+        ('HeNormal', 'HeNormal', [0.0, 0.0])
     """
     if identifier is None:
         return Zeros()
@@ -306,6 +330,8 @@ def get(identifier: Any) -> Callable:
         if cls is None:
             raise ValueError(f"Unknown initializer class '{identifier['class_name']}'.")
         return cls.from_config(identifier.get("config", {}))
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()  # a class, e.g. initializers.HeNormal: Keras instantiates it
     if callable(identifier):
         return identifier
     raise TypeError(
@@ -324,3 +350,29 @@ def serialize(initializer: Any) -> Any:
         f"Cannot serialize initializer {initializer!r}: only names and easynn initializers are "
         "saved. Register a custom one or pass a name."
     )
+
+
+def deserialize(config: Any, custom_objects: dict | None = None) -> Callable:
+    """Keras's ``initializers.deserialize``: what ``serialize`` returned back to an initializer.
+
+    Args:
+        config: a name or a ``{"class_name", "config"}`` dict.
+        custom_objects: optional ``{class_name: Initializer class}`` looked up first.
+
+    Returns:
+        The initializer.
+
+    Raises:
+        ValueError: for an unknown name or class.
+
+    Example:
+        >>> deserialize(serialize(RandomNormal(stddev=0.1))).stddev
+        0.1
+    """
+    key = config.get("class_name") if isinstance(config, dict) else config
+    if custom_objects and isinstance(key, str) and key in custom_objects:
+        found = custom_objects[key]
+        if isinstance(found, type) and isinstance(config, dict):
+            return found.from_config(config.get("config", {}))
+        return get(found)
+    return get(config)

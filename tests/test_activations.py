@@ -268,8 +268,10 @@ def test_get_returns_registered_functions():
 
 
 def test_get_unknown_name_lists_valid_names():
-    expected = (r"Unknown activation 'rleu'\. Expected one of: elu, gelu, leaky_relu, linear, relu, "
-                r"sigmoid, silu, softmax, softplus, swish, tanh, or a callable\.")
+    expected = (r"Unknown activation 'rleu'\. Expected one of: celu, elu, exponential, gelu, glu, hard_shrink, "
+                r"hard_sigmoid, hard_silu, hard_swish, hard_tanh, leaky_relu, linear, log_sigmoid, log_softmax, "
+                r"mish, relu, relu6, selu, sigmoid, silu, soft_shrink, softmax, softplus, softsign, sparse_plus, "
+                r"sparse_sigmoid, sparsemax, squareplus, swish, tanh, tanh_shrink, threshold, or a callable\.")
     with pytest.raises(ValueError, match=expected):
         A.get("rleu")
     with pytest.raises(TypeError, match="activation"):

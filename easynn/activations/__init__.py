@@ -18,6 +18,9 @@ Each backward has two spellings of the same formula:
 
 float16/bfloat16 inputs keep their dtype; their derivatives are computed in float32.
 
+The rest of Keras 3's catalogue (``selu``, ``mish``, ``relu6``, ``hard_sigmoid``, ``sparsemax``,
+...) is in ``extended.py``: plain torch functions that torch's autograd differentiates.
+
 Example:
     >>> import torch
     >>> from easynn import activations
@@ -31,6 +34,27 @@ from __future__ import annotations
 
 from typing import Callable
 
+from easynn.activations.axiswise import glu, log_softmax, sparsemax
+from easynn.activations.extended import (
+    celu,
+    exponential,
+    hard_shrink,
+    hard_sigmoid,
+    hard_silu,
+    hard_swish,
+    hard_tanh,
+    log_sigmoid,
+    mish,
+    relu6,
+    selu,
+    soft_shrink,
+    softsign,
+    sparse_plus,
+    sparse_sigmoid,
+    squareplus,
+    tanh_shrink,
+    threshold,
+)
 from easynn.activations.gated import gelu, linear, silu, swish
 from easynn.activations.rectifiers import elu, leaky_relu, prelu, relu
 from easynn.activations.saturating import sigmoid, softmax, softplus, tanh
@@ -50,6 +74,11 @@ __all__ = [
     "softplus",
     "swish",
     "tanh",
+    # Keras 3's other activations (extended.py, axiswise.py), and deserialize
+    "celu", "deserialize", "exponential", "glu", "hard_shrink", "hard_sigmoid", "hard_silu",
+    "hard_swish", "hard_tanh", "log_sigmoid", "log_softmax", "mish", "relu6", "selu",
+    "soft_shrink", "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus",
+    "tanh_shrink", "threshold",
 ]
 
 
@@ -66,6 +95,13 @@ _REGISTRY: dict[str, Callable] = {
     "softplus": softplus,
     "swish": swish,
     "tanh": tanh,
+    # extended.py, axiswise.py (hard_silu before its alias hard_swish, so it serializes as "hard_silu")
+    "celu": celu, "exponential": exponential, "glu": glu, "hard_shrink": hard_shrink,
+    "hard_sigmoid": hard_sigmoid, "hard_silu": hard_silu, "hard_swish": hard_swish,
+    "hard_tanh": hard_tanh, "log_sigmoid": log_sigmoid, "log_softmax": log_softmax, "mish": mish,
+    "relu6": relu6, "selu": selu, "soft_shrink": soft_shrink, "softsign": softsign,
+    "sparse_plus": sparse_plus, "sparse_sigmoid": sparse_sigmoid, "sparsemax": sparsemax,
+    "squareplus": squareplus, "tanh_shrink": tanh_shrink, "threshold": threshold,
 }
 # The canonical name of each function (swish is silu, so it serializes as "silu", as in Keras).
 _NAMES: dict[Callable, str] = {}
@@ -79,7 +115,9 @@ def get(identifier: str | Callable | None) -> Callable:
     Args:
         identifier: ``None`` or ``"linear"`` (identity), a name (``"relu"``, ``"sigmoid"``,
             ``"tanh"``, ``"leaky_relu"``, ``"elu"``, ``"softplus"``, ``"softmax"``, ``"silu"``,
-            ``"swish"``, ``"gelu"``), or any callable, returned unchanged.
+            ``"swish"``, ``"gelu"``, or one of Keras's others: ``"selu"``, ``"mish"``,
+            ``"relu6"``, ``"hard_sigmoid"``, ... see ``extended.py``), or any callable, returned
+            unchanged.
 
     Returns:
         The activation function.
@@ -129,3 +167,35 @@ def serialize(fn: Callable | None) -> str | Callable:
         return _NAMES[fn]
     except (KeyError, TypeError):
         return fn
+
+
+def deserialize(config: str | dict, custom_objects: dict | None = None) -> Callable:
+    """Turn a serialized activation back into the function (Keras's ``activations.deserialize``).
+
+    Args:
+        config: a name (``"relu"``), or Keras's dict form of a function
+            (``{"class_name": "function", "config": "relu", ...}``).
+        custom_objects: optional ``{name: callable}`` looked up before the built-in names.
+
+    Returns:
+        The activation function.
+
+    Raises:
+        ValueError: for an unknown name or a dict without a ``"config"`` name.
+        TypeError: for anything that is neither a string nor a dict.
+
+    Example:
+        >>> deserialize("selu") is selu, deserialize({"class_name": "function", "config": "mish"}) is mish
+        (True, True)
+    """
+    name = config.get("config") if isinstance(config, dict) else config
+    if isinstance(config, dict) and not isinstance(name, str):
+        raise ValueError(f"Could not interpret activation config {config!r}: expected a name under 'config'.")
+    if not isinstance(name, str):
+        raise TypeError(
+            f"`config` must be an activation name or a dict. Received: config={config!r} "
+            f"of type {type(config).__name__}"
+        )
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    return get(name)

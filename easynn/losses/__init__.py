@@ -8,6 +8,12 @@ to ``[1e-7, 1 - 1e-7]`` (and categorical crossentropy first renormalises them by
 stable torch forms are used (``log_softmax``, ``F.cross_entropy``,
 ``F.binary_cross_entropy_with_logits``).
 
+Modules: ``functions.py``/``classes.py`` (the crossentropies, MSE, MAE, Huber), ``margin.py``
+(hinge losses), ``probabilistic.py`` (KL divergence, Poisson, focal crossentropies),
+``regression.py`` (MAPE, MSLE, log-cosh, cosine similarity), ``overlap.py`` (Dice, Tversky) and
+``sequence.py`` (CTC). Dice and Tversky with ``axis=None`` (Keras's default) return one number for
+the whole batch, not one per sample.
+
 Contract used by the training loop (``easynn.training``):
     * ``get(identifier)`` returns an object ``loss(y_true, y_pred, sample_weight=None) -> scalar``.
     * ``loss.check(y_true_shape, y_pred_shape)`` raises a ``ValueError`` for label/shape mistakes.
@@ -56,13 +62,69 @@ from easynn.losses.functions import (
     mse,
     sparse_categorical_crossentropy,
 )
+from easynn.losses.margin import _EXTENDED_CHECKS as _MARGIN_CHECKS
+from easynn.losses.margin import (
+    CategoricalHinge,
+    Hinge,
+    SquaredHinge,
+    categorical_hinge,
+    hinge,
+    squared_hinge,
+)
+from easynn.losses.overlap import _EXTENDED_CHECKS as _OVERLAP_CHECKS
+from easynn.losses.overlap import Dice, Tversky, dice, tversky
+from easynn.losses.probabilistic import _EXTENDED_CHECKS as _PROBABILISTIC_CHECKS
+from easynn.losses.probabilistic import (
+    KLD,
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
+    KLDivergence,
+    Poisson,
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+    kl_divergence,
+    kld,
+    poisson,
+)
+from easynn.losses.regression import _EXTENDED_CHECKS as _REGRESSION_CHECKS
+from easynn.losses.regression import (
+    MAPE,
+    MSLE,
+    CosineSimilarity,
+    LogCosh,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    cosine_similarity,
+    log_cosh,
+    mape,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    msle,
+)
+from easynn.losses.sequence import _EXTENDED_CHECKS as _SEQUENCE_CHECKS
+from easynn.losses.sequence import CTC, ctc
 
 __all__ = [
     "Loss", "LossFunctionWrapper", "TorchLossWrapper", "CategoricalCrossentropy",
     "SparseCategoricalCrossentropy", "BinaryCrossentropy", "MeanSquaredError", "MeanAbsoluteError",
     "Huber", "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
     "mean_squared_error", "mean_absolute_error", "huber", "mse", "mae", "MSE", "MAE", "get", "serialize",
+    # margin.py, probabilistic.py, regression.py, overlap.py, sequence.py
+    "Hinge", "SquaredHinge", "CategoricalHinge", "hinge", "squared_hinge", "categorical_hinge",
+    "KLDivergence", "Poisson", "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy", "CTC",
+    "kl_divergence", "kld", "KLD", "poisson", "binary_focal_crossentropy", "categorical_focal_crossentropy",
+    "ctc", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "LogCosh", "CosineSimilarity",
+    "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "log_cosh", "cosine_similarity",
+    "mape", "MAPE", "msle", "MSLE", "Dice", "Tversky", "dice", "tversky", "deserialize",
 ]
+
+# The loss functions of the modules above check shapes (and serialize by name) like the built-in ones.
+_CHECKS.update({**_MARGIN_CHECKS, **_PROBABILISTIC_CHECKS, **_REGRESSION_CHECKS, **_OVERLAP_CHECKS, **_SEQUENCE_CHECKS})
+_EXTENDED_CLASSES = (
+    Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson, BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy, CTC, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCosh,
+    CosineSimilarity, Dice, Tversky,
+)
 
 
 # --------------------------------------------------------------------------- get / serialize
@@ -83,10 +145,24 @@ _NAMES: dict[str, Callable[[], Loss]] = {
     "mse": lambda: MeanSquaredError(name="mse"), "MSE": lambda: MeanSquaredError(name="mse"),
     "mae": lambda: MeanAbsoluteError(name="mae"), "MAE": lambda: MeanAbsoluteError(name="mae"),
     "bce": lambda: BinaryCrossentropy(name="bce"), "BCE": lambda: BinaryCrossentropy(name="bce"),
+    # Keras's other losses: the function name and the class name of each, and Keras's aliases
+    **{fn.__name__: cls for fn, cls in (
+        (hinge, Hinge), (squared_hinge, SquaredHinge), (categorical_hinge, CategoricalHinge),
+        (kl_divergence, KLDivergence), (poisson, Poisson), (binary_focal_crossentropy, BinaryFocalCrossentropy),
+        (categorical_focal_crossentropy, CategoricalFocalCrossentropy), (ctc, CTC),
+        (mean_absolute_percentage_error, MeanAbsolutePercentageError),
+        (mean_squared_logarithmic_error, MeanSquaredLogarithmicError), (log_cosh, LogCosh),
+        (cosine_similarity, CosineSimilarity), (dice, Dice), (tversky, Tversky),
+    )},
+    **{cls.__name__: cls for cls in _EXTENDED_CLASSES},
+    "kld": lambda: KLDivergence(name="kld"), "KLD": lambda: KLDivergence(name="kld"),
+    "mape": lambda: MeanAbsolutePercentageError(name="mape"), "MAPE": lambda: MeanAbsolutePercentageError(name="mape"),
+    "msle": lambda: MeanSquaredLogarithmicError(name="msle"), "MSLE": lambda: MeanSquaredLogarithmicError(name="msle"),
 }
 _LOOSE = {k.replace("_", "").lower(): v for k, v in _NAMES.items()}
 _CLASSES = {c.__name__: c for c in (CategoricalCrossentropy, SparseCategoricalCrossentropy, BinaryCrossentropy,
-                                     MeanSquaredError, MeanAbsoluteError, Huber, LossFunctionWrapper)}
+                                     MeanSquaredError, MeanAbsoluteError, Huber, LossFunctionWrapper,
+                                     *_EXTENDED_CLASSES)}
 
 
 def get(identifier: Any) -> Loss | None:
@@ -148,3 +224,30 @@ def serialize(loss: Any) -> Any:
     if callable(loss) and loss in _CHECKS:
         return loss.__name__
     raise TypeError(f"Cannot serialize loss {loss!r}: only names and easynn losses are saved.")
+
+
+def deserialize(name: Any, custom_objects: dict | None = None) -> Loss | None:
+    """Keras's ``losses.deserialize``: a name or a ``{"class_name", "config"}`` dict back to a ``Loss``.
+
+    Args:
+        name: what ``serialize`` returned (a name or a dict).
+        custom_objects: optional ``{name: Loss class or fn(y_true, y_pred)}`` looked up first.
+
+    Returns:
+        The ``Loss`` (as ``get`` returns it).
+
+    Raises:
+        ValueError: for an unknown name or class.
+        TypeError: for anything else.
+
+    Example:
+        >>> deserialize(serialize(KLDivergence(reduction="sum"))).reduction
+        'sum'
+    """
+    key = name.get("class_name") if isinstance(name, dict) else name
+    if custom_objects and isinstance(key, str) and key in custom_objects:
+        found = custom_objects[key]
+        if isinstance(found, type) and issubclass(found, Loss) and isinstance(name, dict):
+            return found.from_config(name.get("config", {}))
+        return get(found)
+    return get(name)
