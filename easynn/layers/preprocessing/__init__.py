@@ -6,6 +6,8 @@
 * :mod:`color`: RandomContrast, RandomBrightness, RandomGrayscale, RandomInvert, AutoContrast;
 * :mod:`enhance`: RandomSharpness, Solarization, RandomPosterization, RandomColorDegeneration, Equalization,
   RandomErasing;
+* :mod:`color_jitter`: RandomHue, RandomSaturation, RandomColorJitter;
+* :mod:`geometric`: RandomGaussianBlur, RandomPerspective, RandomElasticTransform;
 * :mod:`rand_augment`: RandAugment;
 * :mod:`mixing`: MixUp, CutMix (also on ``{"images", "labels"}`` dicts).
 
@@ -27,6 +29,7 @@ from easynn.layers.preprocessing.color import (
     RandomGrayscale,
     RandomInvert,
 )
+from easynn.layers.preprocessing.color_jitter import RandomColorJitter, RandomHue, RandomSaturation
 from easynn.layers.preprocessing.enhance import (
     Equalization,
     RandomColorDegeneration,
@@ -35,6 +38,7 @@ from easynn.layers.preprocessing.enhance import (
     RandomSharpness,
     Solarization,
 )
+from easynn.layers.preprocessing.geometric import RandomElasticTransform, RandomGaussianBlur, RandomPerspective
 from easynn.layers.preprocessing.image import CenterCrop, Resizing
 from easynn.layers.preprocessing.mixing import CutMix, MixUp
 from easynn.layers.preprocessing.numeric import Normalization, Rescaling
@@ -45,5 +49,6 @@ __all__ = [
     "RandomTranslation", "RandomCrop", "RandomContrast", "RandomBrightness", "RandomGrayscale",
     "RandomInvert", "AutoContrast", "RandomShear", "RandomSharpness", "Solarization", "RandomPosterization",
     "RandomColorDegeneration", "Equalization", "RandomErasing", "MixUp", "CutMix",
-    "RandAugment",
+    "RandAugment", "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur", "RandomPerspective",
+    "RandomElasticTransform",
 ]

@@ -31,6 +31,42 @@ def _size(name: str, value: Any) -> int:
     return int(value)
 
 
+_LANCZOS_RADIUS = {"lanczos3": 3, "lanczos5": 5}
+_RESIZE_INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5")
+
+
+def _lanczos_matrix(in_size: int, out_size: int, radius: int, antialias: bool, dtype, device) -> torch.Tensor:
+    """``(out_size, in_size)`` resampling weights along one axis with a Lanczos kernel.
+
+    Formula: output pixel ``j`` sits at input coordinate ``c = (j + 0.5) * in / out - 0.5`` (half-pixel
+    centres); input pixel ``i`` weighs ``L((i - c) / k)`` with ``L(t) = sinc(t) sinc(t / radius)`` for
+    ``|t| < radius`` (0 beyond) and ``k = max(in / out, 1)`` when ``antialias`` (the kernel widens when
+    downsampling), else 1; each row is normalised to sum 1 (pixels past the border are dropped).
+    """
+    scale = in_size / out_size
+    stretch = max(scale, 1.0) if antialias else 1.0
+    centres = (torch.arange(out_size, dtype=torch.float64) + 0.5) * scale - 0.5
+    t = (torch.arange(in_size, dtype=torch.float64)[None, :] - centres[:, None]) / stretch
+    weights = torch.where(t.abs() < radius, torch.sinc(t) * torch.sinc(t / radius), torch.zeros_like(t))
+    total = weights.sum(dim=1, keepdim=True)
+    weights = torch.where(total.abs() > 1e-12, weights / total, torch.zeros_like(weights))
+    return weights.to(device=device, dtype=dtype)
+
+
+def lanczos_resize_nchw(x: torch.Tensor, size: tuple[int, int], interpolation: str, antialias: bool) -> torch.Tensor:
+    """Separable Lanczos resize of an NCHW batch: one weight matrix per axis, two matmuls.
+
+    Matches TensorFlow's / JAX's ``scale_and_translate`` resize (the Keras TF and JAX backends); the
+    result is not clipped, so it can overshoot the input's range slightly near edges, as theirs does.
+    """
+    dtype = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+    radius = _LANCZOS_RADIUS[interpolation]
+    rows = _lanczos_matrix(x.shape[-2], size[0], radius, antialias, dtype, x.device)
+    cols = _lanczos_matrix(x.shape[-1], size[1], radius, antialias, dtype, x.device)
+    y = rows @ x.to(dtype) @ cols.T  # (out_h, in_h) @ (.., in_h, in_w) @ (in_w, out_w)
+    return y.to(x.dtype)
+
+
 def _image_output_shape(input_shape, height: int, width: int, data_format: str):
     shape = list(input_shape)
     if data_format == "channels_last":
@@ -49,13 +85,14 @@ class Resizing(Layer):
     Args:
         height: output height.
         width: output width.
-        interpolation: ``"bilinear"`` (default), ``"nearest"``, ``"bicubic"`` or ``"area"``.
+        interpolation: ``"bilinear"`` (default), ``"nearest"``, ``"bicubic"``, ``"area"``, ``"lanczos3"``
+            or ``"lanczos5"`` (separable Lanczos with radius 3 or 5, see :func:`lanczos_resize_nchw`).
         crop_to_aspect_ratio: first crop the largest centred window with the target aspect
             ratio, so the image is not distorted.
         pad_to_aspect_ratio: first pad (centred, with ``fill_value``) to the target aspect ratio.
         fill_mode: ``"constant"`` only (how ``pad_to_aspect_ratio`` fills).
         fill_value: the padding value.
-        antialias: low-pass filter when downsampling (``bilinear``/``bicubic``).
+        antialias: low-pass filter when downsampling (``bilinear``/``bicubic``/``lanczos*``).
         data_format: ``"channels_last"`` (``None``, default) or ``"channels_first"``.
         **kwargs: base layer arguments.
 
@@ -80,7 +117,7 @@ class Resizing(Layer):
         super().__init__(**kwargs)
         self.height = _size("height", height)
         self.width = _size("width", width)
-        self.interpolation = _image.check_interpolation(interpolation)
+        self.interpolation = _image.check_interpolation(interpolation, _RESIZE_INTERPOLATIONS)
         if crop_to_aspect_ratio and pad_to_aspect_ratio:
             raise ValueError(
                 "Only one of `crop_to_aspect_ratio` and `pad_to_aspect_ratio` can be True. "
@@ -107,7 +144,10 @@ class Resizing(Layer):
             pad_w = max(width, int(height * self.width / self.height))
             top, left = (pad_h - height) // 2, (pad_w - width) // 2
             x = F.pad(x, (left, pad_w - width - left, top, pad_h - height - top), value=self.fill_value)
-        y = _image.resize_nchw(x, (self.height, self.width), self.interpolation, self.antialias)
+        if self.interpolation in _LANCZOS_RADIUS:
+            y = lanczos_resize_nchw(x, (self.height, self.width), self.interpolation, self.antialias)
+        else:
+            y = _image.resize_nchw(x, (self.height, self.width), self.interpolation, self.antialias)
         return _image.from_nchw_images(y, self.data_format, unbatched)
 
     def compute_output_shape(self, input_shape):

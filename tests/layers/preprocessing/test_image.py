@@ -40,9 +40,37 @@ def test_resizing_channels_first_unbatched_uint8_and_aspect_ratio():
         [[-1.0, -1.0, -1.0, -1.0], [0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], [-1.0, -1.0, -1.0, -1.0]]))
 
 
+@pytest.mark.parametrize("size", [(3, 4), (14, 20), (5, 13)])
+def test_resizing_lanczos3_matches_pil(size):
+    # PIL's LANCZOS is the radius-3 kernel, widened when downsampling (antialias=True), half-pixel centres.
+    np = pytest.importorskip("numpy")
+    image = pytest.importorskip("PIL.Image")
+    pixels = (np.random.default_rng(0).random((7, 9)) * 255).astype("float32")
+    expected = np.asarray(image.fromarray(pixels, mode="F").resize(size[::-1], image.LANCZOS))
+    out = Resizing(*size, interpolation="lanczos3", antialias=True)(torch.as_tensor(pixels)[None, :, :, None])
+    np.testing.assert_allclose(out[0, :, :, 0].numpy(), expected, rtol=1e-5, atol=1e-3)
+    if size[0] > 7 and size[1] > 9:  # upsampling: the kernel is never widened, antialias changes nothing
+        plain = Resizing(*size, interpolation="lanczos3")(torch.as_tensor(pixels)[None, :, :, None])
+        torch.testing.assert_close(plain, out)
+
+
+def test_resizing_lanczos5_weights_and_dtypes():
+    # One output pixel by hand: upsample 6 -> 12 along the width, output column 5 sits at input 2.25.
+    x = torch.rand(1, 1, 6, 1, dtype=torch.float64)
+    out = Resizing(1, 12, interpolation="lanczos5")(x)
+    t = torch.arange(6, dtype=torch.float64) - 2.25
+    weights = torch.where(t.abs() < 5, torch.sinc(t) * torch.sinc(t / 5), torch.zeros_like(t))
+    torch.testing.assert_close(out[0, 0, 5, 0], (weights * x.flatten()).sum() / weights.sum())
+    flat = Resizing(5, 3, interpolation="lanczos5", data_format="channels_first")(torch.full((2, 3, 9, 4), 7.0))
+    torch.testing.assert_close(flat, torch.full((2, 3, 5, 3), 7.0))  # rows sum to 1
+    half = Resizing(4, 4, interpolation="lanczos3")(torch.rand(1, 8, 8, 3).to(torch.bfloat16))
+    assert half.dtype == torch.bfloat16 and half.shape == (1, 4, 4, 3)
+    assert Resizing.from_config(Resizing(2, 2, interpolation="lanczos5").get_config()).interpolation == "lanczos5"
+
+
 def test_resizing_errors():
-    with pytest.raises(ValueError, match="interpolation.*lanczos3"):
-        Resizing(2, 2, interpolation="lanczos3")
+    with pytest.raises(ValueError, match="interpolation.*mitchellcubic"):
+        Resizing(2, 2, interpolation="mitchellcubic")
     with pytest.raises(ValueError, match="height"):
         Resizing(0, 2)
     with pytest.raises(ValueError, match="Only one of"):
