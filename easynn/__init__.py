@@ -12,6 +12,7 @@
 from easynn import (
     activations,
     callbacks,
+    constraints,
     initializers,
     layers,
     losses,
@@ -34,7 +35,7 @@ from easynn.variables import Variable
 __version__ = "0.1.0"
 
 __all__ = [
-    "activations", "callbacks", "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
+    "activations", "callbacks", "constraints", "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
     "optimizers", "regularizers", "utils", "Input", "Model", "Sequential", "load_model", "__version__",
     "Variable", "ops", "random", "config", "backend", "Layer", "Loss", "Metric", "Optimizer", "Regularizer",
     "Initializer",

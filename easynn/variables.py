@@ -34,6 +34,9 @@ from torch import nn
 __all__ = ["Variable", "NonTrainableVariable", "is_variable", "make_variable", "rewrap_buffers"]
 
 _AUTO_COUNTS: dict[str, int] = {}
+# Bumped whenever a variable's ``constraint`` is set: optimizers keep the list of constrained
+# weights and rebuild it only when this number moved (no per-step scan of every parameter).
+constraints_version = 0
 
 
 def _auto_name(base: str = "variable") -> str:
@@ -168,8 +171,24 @@ class _KerasVariable:
     def ndim(self) -> int:
         return self.dim()
 
+    @property
+    def constraint(self):
+        """The projection ``w -> w'`` optimizers apply after each update (``None``: none).
+
+        Set by ``add_weight(constraint=...)``; it sees the weight in Keras's layout.
+        """
+        return self.__dict__.get("_constraint")
+
+    @constraint.setter
+    def constraint(self, value) -> None:
+        global constraints_version
+        if value is not None and not callable(value):
+            raise TypeError(f"`constraint` must be callable or None. Received: constraint={value!r}")
+        self.__dict__["_constraint"] = value
+        constraints_version += 1  # optimizers re-list their constrained weights when this changes
+
     def _keras_state(self) -> dict:
-        return {k: self.__dict__[k] for k in ("_keras_name", "_auto") if k in self.__dict__}
+        return {k: self.__dict__[k] for k in ("_keras_name", "_auto", "_constraint") if k in self.__dict__}
 
     def __deepcopy__(self, memo):
         if id(self) in memo:

@@ -35,6 +35,7 @@ class WeightsMixin:
         regularizer: Any = None,
         name: str | None = None,
         dtype: Any = None,
+        constraint: Any = None,
     ) -> torch.Tensor:
         """Create, register and return a weight.
 
@@ -48,11 +49,14 @@ class WeightsMixin:
                 penalty joins the training loss.
             name: attribute name; ``weight``, ``weight_1``, ... by default.
             dtype: the weight's dtype; the layer's dtype by default.
+            constraint: a projection (``"non_neg"``, ``easynn.constraints.MaxNorm(3)``, any
+                callable) that optimizers apply after each update, on the Keras-layout view;
+                stored as ``weight.constraint``.
 
         Returns:
             The new ``easynn.Variable``: an ``nn.Parameter`` (or, non-trainable, a buffer).
         """
-        from easynn import initializers, regularizers
+        from easynn import constraints, initializers, regularizers
 
         if self.__dict__.get("built") and not self.__dict__.get("_build_depth") and not self.__dict__.get("_building"):
             # Keras 3 locks a layer's state once it is built: weights belong in __init__ or build().
@@ -61,6 +65,7 @@ class WeightsMixin:
                 "already built. Create every "
                 "weight in __init__() or build() (build runs once, with the first input's shape)."
             )
+        constraint = constraints.get(constraint)
         shape = tuple(int(s) for s in shape)
         if any(s < 0 for s in shape):
             raise ValueError(f"Weight shapes must be non-negative. Received: shape={shape}")
@@ -88,6 +93,8 @@ class WeightsMixin:
         regularizer = regularizers.get(regularizer)
         if regularizer is not None:
             self._weight_regularizers.append((name, regularizer))
+        if constraint is not None:
+            weight.constraint = constraint
         if auto_named:  # renamed by ``self.w = self.add_weight(...)`` (see __setattr__)
             self.__dict__.setdefault("_auto_weight_names", set()).add(name)
         return weight

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 import torch
 
-from easynn import activations, initializers, regularizers
+from easynn import activations, constraints, initializers, regularizers
 from easynn._validation import positive_int as _positive_int
 from easynn.layers.base import Layer
 
@@ -157,7 +157,7 @@ class PReLU(Layer):
     Args:
         alpha_initializer: initializer of ``alpha`` (``"zeros"``: starts as a ReLU).
         alpha_regularizer: penalty on ``alpha``.
-        alpha_constraint: not supported; must be ``None``.
+        alpha_constraint: projection of ``alpha`` after each update (e.g. ``"non_neg"``).
         shared_axes: axes (1-based, the batch axis excluded, as in Keras) along which the slope
             is shared, e.g. ``[1, 2]`` for one slope per channel of ``(batch, H, W, C)`` images.
         **kwargs: base layer arguments.
@@ -166,7 +166,7 @@ class PReLU(Layer):
         Any shape; the output has the input's shape.
 
     Raises:
-        ValueError: for a shared axis that the input does not have, or an ``alpha_constraint``.
+        ValueError: for a shared axis that the input does not have, or an unknown ``alpha_constraint``.
 
     Example:
         >>> import torch
@@ -188,11 +188,7 @@ class PReLU(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if alpha_constraint is not None:
-            raise ValueError(
-                "easynn's PReLU does not support weight constraints yet. "
-                f"Received: alpha_constraint={alpha_constraint!r}"
-            )
+        self.alpha_constraint = constraints.get(alpha_constraint, argument="alpha_constraint")
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
         if shared_axes is None:
@@ -216,6 +212,7 @@ class PReLU(Layer):
             shape=param_shape,
             initializer=self.alpha_initializer,
             regularizer=self.alpha_regularizer,
+            constraint=self.alpha_constraint,
             name="alpha",
         )
 
@@ -230,7 +227,7 @@ class PReLU(Layer):
             **super().get_config(),
             "alpha_initializer": initializers.serialize(self.alpha_initializer),
             "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
-            "alpha_constraint": None,
+            "alpha_constraint": constraints.serialize(self.alpha_constraint),
             "shared_axes": self.shared_axes,
         }
 

@@ -27,7 +27,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from easynn import activations, initializers, regularizers
+from easynn import activations, constraints, initializers, regularizers
 from easynn.layers.base import Layer
 
 __all__ = ["Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D"]
@@ -144,6 +144,8 @@ class _Conv(Layer):
         bias_initializer: Any = "zeros",
         kernel_regularizer: Any = None,
         bias_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -175,6 +177,8 @@ class _Conv(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint, argument="kernel_constraint")
+        self.bias_constraint = constraints.get(bias_constraint, argument="bias_constraint")
         self.input_channels: int | None = None
 
     # The kernel lives as (out, in/groups, kh, kw) [rank 1: (out, in/groups, k)]; Keras's layout is
@@ -215,7 +219,7 @@ class _Conv(Layer):
             )
         self.kernel = self.add_weight(
             (self.filters, channels // self.groups, *self.kernel_size), "zeros",
-            regularizer=self.kernel_regularizer, name="kernel",
+            regularizer=self.kernel_regularizer, name="kernel", constraint=self.kernel_constraint,
         )
         with torch.no_grad():
             if self.data_format == "channels_last":
@@ -223,7 +227,8 @@ class _Conv(Layer):
             self.kernel.copy_(self.torch_layout(self.kernel, value))
         if self.use_bias:
             self.bias = self.add_weight(
-                (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer, name="bias"
+                (self.filters,), self.bias_initializer, regularizer=self.bias_regularizer, name="bias",
+                constraint=self.bias_constraint,
             )
         else:
             self.bias = None
@@ -296,6 +301,8 @@ class _Conv(Layer):
             bias_initializer=initializers.serialize(self.bias_initializer),
             kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config
 
@@ -330,6 +337,9 @@ class Conv2D(_Conv):
         bias_initializer: initializer of the bias (``zeros``).
         kernel_regularizer: penalty on the kernel.
         bias_regularizer: penalty on the bias.
+        kernel_constraint: projection of the kernel after each update, seen in Keras's layout
+            ``(kh, kw, in, out)``: ``MaxNorm(3, axis=[0, 1, 2])`` bounds each filter's norm.
+        bias_constraint: projection of the bias after each update.
         **kwargs: base layer arguments (``name``, ``activity_regularizer``, ``input_shape``, ...).
 
     Shape:
@@ -365,7 +375,8 @@ class Conv1D(_Conv):
         data_format: ``"channels_last"`` (``None``) or ``"channels_first"`` (``(batch, channels,
             steps)``).
         dilation_rate, groups, activation, use_bias, kernel_initializer, bias_initializer,
-        kernel_regularizer, bias_regularizer, **kwargs: as for :class:`Conv2D`.
+        kernel_regularizer, bias_regularizer, kernel_constraint, bias_constraint, **kwargs: as
+            for :class:`Conv2D`.
 
     Shape:
         ``(batch, steps, in)`` -> ``(batch, steps', filters)``; kernel ``(k, in, filters)`` in
@@ -390,8 +401,9 @@ class Conv3D(_Conv):
         filters: number of output channels.
         kernel_size: an int or ``(kd, kh, kw)``.
         strides, padding, data_format, dilation_rate, groups, activation, use_bias,
-        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer, **kwargs:
-            as for :class:`Conv2D` (3 values where Conv2D takes 2).
+        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+        kernel_constraint, bias_constraint, **kwargs: as for :class:`Conv2D` (3 values where
+            Conv2D takes 2).
 
     Shape:
         ``(batch, d, h, w, in)`` -> ``(batch, d', h', w', filters)``; kernel ``(kd, kh, kw,

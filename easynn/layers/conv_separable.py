@@ -25,7 +25,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from easynn import activations, initializers, regularizers
+from easynn import activations, constraints, initializers, regularizers
 from easynn.layers.base import Layer
 from easynn.layers.conv import _Conv, check_rank, from_nchw, pad_same_nchw, to_nchw
 
@@ -61,6 +61,8 @@ class _DepthwiseConv(_Conv):
         bias_initializer: Any = "zeros",
         depthwise_regularizer: Any = None,
         bias_regularizer: Any = None,
+        depthwise_constraint: Any = None,
+        bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
         multiplier = _positive("depth_multiplier", depth_multiplier)
@@ -68,7 +70,9 @@ class _DepthwiseConv(_Conv):
             filters=multiplier, kernel_size=kernel_size, strides=strides, padding=padding,
             data_format=data_format, dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
             kernel_initializer=depthwise_initializer, bias_initializer=bias_initializer,
-            kernel_regularizer=depthwise_regularizer, bias_regularizer=bias_regularizer, **kwargs,
+            kernel_regularizer=depthwise_regularizer, bias_regularizer=bias_regularizer,
+            kernel_constraint=constraints.get(depthwise_constraint, argument="depthwise_constraint"),
+            bias_constraint=bias_constraint, **kwargs,
         )
         self.depth_multiplier = multiplier
 
@@ -119,6 +123,8 @@ class _DepthwiseConv(_Conv):
             bias_initializer=initializers.serialize(self.bias_initializer),
             depthwise_regularizer=regularizers.serialize(self.kernel_regularizer),
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            depthwise_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config
 
@@ -142,6 +148,9 @@ class DepthwiseConv2D(_DepthwiseConv):
         bias_initializer: initializer of the bias.
         depthwise_regularizer: penalty on the kernel.
         bias_regularizer: penalty on the bias.
+        depthwise_constraint: projection of the kernel after each update, on the Keras layout
+            ``(kh, kw, in, M)``.
+        bias_constraint: projection of the bias after each update.
         **kwargs: base layer arguments.
 
     Shape:
@@ -165,7 +174,8 @@ class DepthwiseConv1D(_DepthwiseConv):
     Args:
         kernel_size, strides, padding, depth_multiplier, data_format, dilation_rate, activation,
         use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer,
-        bias_regularizer, **kwargs: as for :class:`DepthwiseConv2D` (one value each).
+        bias_regularizer, depthwise_constraint, bias_constraint, **kwargs: as for
+            :class:`DepthwiseConv2D` (one value each).
 
     Example:
         >>> import torch
@@ -196,6 +206,9 @@ class _SeparableConv(_Conv):
         depthwise_regularizer: Any = None,
         pointwise_regularizer: Any = None,
         bias_regularizer: Any = None,
+        depthwise_constraint: Any = None,
+        pointwise_constraint: Any = None,
+        bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
         multiplier = _positive("depth_multiplier", depth_multiplier)
@@ -203,13 +216,16 @@ class _SeparableConv(_Conv):
             filters=filters, kernel_size=kernel_size, strides=strides, padding=padding, data_format=data_format,
             dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
             kernel_initializer=depthwise_initializer, bias_initializer=bias_initializer,
-            kernel_regularizer=depthwise_regularizer, bias_regularizer=bias_regularizer, **kwargs,
+            kernel_regularizer=depthwise_regularizer, bias_regularizer=bias_regularizer,
+            kernel_constraint=constraints.get(depthwise_constraint, argument="depthwise_constraint"),
+            bias_constraint=bias_constraint, **kwargs,
         )
         if self.padding == "causal":
             raise ValueError(f"`padding` must be 'valid' or 'same'. Received: padding={padding!r}")
         self.depth_multiplier = multiplier
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = constraints.get(pointwise_constraint, argument="pointwise_constraint")
 
     def build(self, input_shape) -> None:
         check_rank(self, input_shape, self.rank)
@@ -218,9 +234,11 @@ class _SeparableConv(_Conv):
         mid = channels * self.depth_multiplier
         dtype = self.dtype or torch.get_default_dtype()
         self.depthwise_kernel = self.add_weight((mid, 1, *self.kernel_size), "zeros",
-                                                regularizer=self.kernel_regularizer, name="depthwise_kernel")
+                                                regularizer=self.kernel_regularizer, name="depthwise_kernel",
+                                                constraint=self.kernel_constraint)
         self.pointwise_kernel = self.add_weight((self.filters, mid, *(1,) * self.rank), "zeros",
-                                                regularizer=self.pointwise_regularizer, name="pointwise_kernel")
+                                                regularizer=self.pointwise_regularizer, name="pointwise_kernel",
+                                                constraint=self.pointwise_constraint)
         with torch.no_grad():
             depthwise = initializers.get(self.kernel_initializer)(
                 (*self.kernel_size, channels, self.depth_multiplier), dtype=dtype, device=self._build_device)
@@ -230,7 +248,7 @@ class _SeparableConv(_Conv):
             self.pointwise_kernel.copy_(self.torch_layout(self.pointwise_kernel, pointwise))
         if self.use_bias:
             self.bias = self.add_weight((self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
-                                        name="bias")
+                                        name="bias", constraint=self.bias_constraint)
         else:
             self.bias = None
 
@@ -286,6 +304,9 @@ class _SeparableConv(_Conv):
             depthwise_regularizer=regularizers.serialize(self.kernel_regularizer),
             pointwise_regularizer=regularizers.serialize(self.pointwise_regularizer),
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            depthwise_constraint=constraints.serialize(self.kernel_constraint),
+            pointwise_constraint=constraints.serialize(self.pointwise_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config
 
@@ -304,6 +325,8 @@ class SeparableConv2D(_SeparableConv):
         use_bias: whether to add a bias per filter.
         depthwise_initializer, pointwise_initializer, bias_initializer: initializers.
         depthwise_regularizer, pointwise_regularizer, bias_regularizer: penalties.
+        depthwise_constraint, pointwise_constraint, bias_constraint: projections after each
+            update, on the Keras layouts ``(kh, kw, in, M)``, ``(1, 1, in*M, filters)``, ``(filters,)``.
         **kwargs: base layer arguments.
 
     Shape:
@@ -325,8 +348,9 @@ class SeparableConv1D(_SeparableConv):
     Args:
         filters, kernel_size, strides, padding, data_format, dilation_rate, depth_multiplier,
         activation, use_bias, depthwise_initializer, pointwise_initializer, bias_initializer,
-        depthwise_regularizer, pointwise_regularizer, bias_regularizer, **kwargs: as for
-        :class:`SeparableConv2D` (one value each).
+        depthwise_regularizer, pointwise_regularizer, bias_regularizer, depthwise_constraint,
+        pointwise_constraint, bias_constraint, **kwargs: as for :class:`SeparableConv2D` (one
+            value each).
 
     Example:
         >>> import torch

@@ -32,7 +32,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from easynn import activations, initializers, regularizers
+from easynn import activations, constraints, initializers, regularizers
 from easynn.layers.base import Layer
 from easynn.layers.conv import check_rank, normalize_data_format, normalize_padding, normalize_tuple
 
@@ -86,6 +86,8 @@ class _ConvTranspose(Layer):
         bias_initializer: Any = "zeros",
         kernel_regularizer: Any = None,
         bias_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -119,6 +121,8 @@ class _ConvTranspose(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint, argument="kernel_constraint")
+        self.bias_constraint = constraints.get(bias_constraint, argument="bias_constraint")
         self.input_channels: int | None = None
 
     # torch stores the kernel as (in, filters, *k); Keras as (*k, filters, in).
@@ -142,7 +146,8 @@ class _ConvTranspose(Layer):
                 keras_shape, dtype=self.dtype or torch.get_default_dtype(), device=self._build_device
             )
         self.kernel = self.add_weight((channels, self.filters, *self.kernel_size), "zeros",
-                                      regularizer=self.kernel_regularizer, name="kernel")
+                                      regularizer=self.kernel_regularizer, name="kernel",
+                                      constraint=self.kernel_constraint)
         with torch.no_grad():
             if self.data_format == "channels_last" and self.rank in (2, 3):
                 fmt = torch.channels_last if self.rank == 2 else torch.channels_last_3d
@@ -150,7 +155,7 @@ class _ConvTranspose(Layer):
             self.kernel.copy_(self.torch_layout(self.kernel, value))
         if self.use_bias:
             self.bias = self.add_weight((self.filters,), self.bias_initializer, regularizer=self.bias_regularizer,
-                                        name="bias")
+                                        name="bias", constraint=self.bias_constraint)
         else:
             self.bias = None
 
@@ -205,6 +210,8 @@ class _ConvTranspose(Layer):
             bias_initializer=initializers.serialize(self.bias_initializer),
             kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config
 
@@ -237,6 +244,9 @@ class Conv2DTranspose(_ConvTranspose):
         bias_initializer: initializer of the bias (``zeros``).
         kernel_regularizer: penalty on the kernel.
         bias_regularizer: penalty on the bias.
+        kernel_constraint: projection of the kernel after each update, on the Keras layout
+            ``(kh, kw, filters, in)``.
+        bias_constraint: projection of the bias after each update.
         **kwargs: base layer arguments.
 
     Shape:
@@ -264,7 +274,8 @@ class Conv1DTranspose(_ConvTranspose):
     Args:
         filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-        bias_regularizer, **kwargs: as for :class:`Conv2DTranspose` (one value per argument).
+        bias_regularizer, kernel_constraint, bias_constraint, **kwargs: as for
+            :class:`Conv2DTranspose` (one value per argument).
 
     Shape:
         ``(batch, steps, in)`` -> ``(batch, steps', filters)``; kernel ``(k, filters, in)``.
@@ -284,7 +295,8 @@ class Conv3DTranspose(_ConvTranspose):
     Args:
         filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-        bias_regularizer, **kwargs: as for :class:`Conv2DTranspose` (three values per argument).
+        bias_regularizer, kernel_constraint, bias_constraint, **kwargs: as for
+            :class:`Conv2DTranspose` (three values per argument).
 
     Shape:
         ``(batch, d, h, w, in)`` -> ``(batch, d', h', w', filters)``; kernel ``(kd, kh, kw, filters, in)``.

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from easynn import activations, initializers, regularizers
+from easynn import activations, constraints, initializers, regularizers
 from easynn._validation import positive_int as _positive_int
 from easynn.layers.base import Layer
 from easynn.layers.symbolic import SymbolicTensor
@@ -46,6 +46,9 @@ class Dense(Layer):
         bias_initializer: initializer of the bias (``zeros``).
         kernel_regularizer: penalty on the kernel, e.g. ``easynn.regularizers.l2(1e-4)``.
         bias_regularizer: penalty on the bias.
+        kernel_constraint: projection of the ``(in, out)`` kernel after each update, e.g.
+            ``easynn.constraints.MaxNorm(3)`` (norm of each unit's incoming weights).
+        bias_constraint: projection of the bias after each update.
         **kwargs: base layer arguments (``name``, ``input_shape``, legacy ``input_dim``, ...).
 
     Shape:
@@ -75,6 +78,8 @@ class Dense(Layer):
         bias_initializer: Any = "zeros",
         kernel_regularizer: Any = None,
         bias_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -85,6 +90,8 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint, argument="kernel_constraint")
+        self.bias_constraint = constraints.get(bias_constraint, argument="bias_constraint")
         self.input_dim: int | None = None
 
     def build(self, input_shape) -> None:
@@ -95,10 +102,12 @@ class Dense(Layer):
             )
         self.input_dim = int(input_shape[-1])
         self.kernel = self.add_weight(
-            (self.input_dim, self.units), self.kernel_initializer, regularizer=self.kernel_regularizer, name="kernel"
+            (self.input_dim, self.units), self.kernel_initializer, regularizer=self.kernel_regularizer, name="kernel",
+            constraint=self.kernel_constraint,
         )
         if self.use_bias:
-            self.bias = self.add_weight((self.units,), self.bias_initializer, regularizer=self.bias_regularizer, name="bias")
+            self.bias = self.add_weight((self.units,), self.bias_initializer, regularizer=self.bias_regularizer,
+                                        name="bias", constraint=self.bias_constraint)
         else:
             self.bias = None
 
@@ -134,6 +143,8 @@ class Dense(Layer):
             bias_initializer=initializers.serialize(self.bias_initializer),
             kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config
 

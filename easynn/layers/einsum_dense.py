@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from easynn import activations, initializers, regularizers
+from easynn import activations, constraints, initializers, regularizers
 from easynn.layers.base import Layer
 
 __all__ = ["EinsumDense"]
@@ -41,6 +41,8 @@ class EinsumDense(Layer):
         activation: applied to the result.
         bias_axes: output axes (letters) that get a bias, or ``None``.
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer: as ``Dense``.
+        kernel_constraint, bias_constraint: projections after each update (the kernel has the
+            shape of the equation's kernel term, e.g. ``(in, out)`` for ``"ab,bc->ac"``).
         **kwargs: base layer arguments.
 
     Raises:
@@ -97,6 +99,8 @@ class EinsumDense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint, argument="kernel_constraint")
+        self.bias_constraint = constraints.get(bias_constraint, argument="bias_constraint")
 
     def _input_size(self, input_shape, char: str) -> int | None:
         i = self._input_spec.index(char)
@@ -133,14 +137,16 @@ class EinsumDense(Layer):
             kernel_shape.append(int(size))
         self.full_output_shape = out
         self.kernel = self.add_weight(tuple(kernel_shape), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
+                                      regularizer=self.kernel_regularizer, name="kernel",
+                                      constraint=self.kernel_constraint)
         if self.bias_axes:
             first = min(self._output_spec.find(c) for c in self.bias_axes)
             bias_shape = [int(out[c]) if c in self.bias_axes else 1 for c in self._output_spec[first:]]
             if self._elided == "right":
                 bias_shape += [1] * (len(input_shape) - len(self._input_spec))
             self.bias = self.add_weight(tuple(bias_shape), self.bias_initializer,
-                                        regularizer=self.bias_regularizer, name="bias")
+                                        regularizer=self.bias_regularizer, name="bias",
+                                        constraint=self.bias_constraint)
         else:
             self.bias = None
 
@@ -162,6 +168,8 @@ class EinsumDense(Layer):
             bias_initializer=initializers.serialize(self.bias_initializer),
             kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config
 

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from easynn import _validation, initializers, regularizers
+from easynn import _validation, constraints, initializers, regularizers
 from easynn.layers.base import Layer
 
 __all__ = ["Embedding"]
@@ -37,7 +37,8 @@ class Embedding(Layer):
         embeddings_initializer: initializer of the ``(input_dim, output_dim)`` table; Keras's
             ``"uniform"`` is U(-0.05, 0.05) (torch's ``nn.Embedding`` uses N(0, 1)).
         embeddings_regularizer: optional penalty on the table.
-        embeddings_constraint: must be ``None`` (constraints are not supported yet).
+        embeddings_constraint: projection of the table after each update (e.g.
+            ``easynn.constraints.UnitNorm(axis=1)`` keeps every vector at norm 1).
         mask_zero: treat id 0 as padding: ``compute_mask(inputs)`` returns ``inputs != 0`` for
             the layers after it (RNNs skip those steps). Id 0 then should not be a real token.
         weights: optional initial table ``(input_dim, output_dim)`` (or a list holding it), as
@@ -76,11 +77,7 @@ class Embedding(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if embeddings_constraint is not None:
-            raise NotImplementedError(
-                "Embedding(embeddings_constraint=...) is not supported by easynn yet. "
-                f"Received: embeddings_constraint={embeddings_constraint!r}"
-            )
+        self.embeddings_constraint = constraints.get(embeddings_constraint, argument="embeddings_constraint")
         self._initial_weights = None if weights is None else [weights] if not isinstance(weights, list) else weights
         self.input_dim = _validation.positive_int("input_dim", input_dim)
         self.output_dim = _validation.positive_int("output_dim", output_dim)
@@ -99,7 +96,7 @@ class Embedding(Layer):
     def build(self, input_shape) -> None:
         self.embeddings = self.add_weight(
             (self.input_dim, self.output_dim), self.embeddings_initializer,
-            regularizer=self.embeddings_regularizer, name="embeddings",
+            regularizer=self.embeddings_regularizer, name="embeddings", constraint=self.embeddings_constraint,
         )
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
@@ -128,6 +125,7 @@ class Embedding(Layer):
             output_dim=self.output_dim,
             embeddings_initializer=initializers.serialize(self.embeddings_initializer),
             embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
+            embeddings_constraint=constraints.serialize(self.embeddings_constraint),
             mask_zero=self.mask_zero,
         )
         return config

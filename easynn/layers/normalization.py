@@ -24,7 +24,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from easynn import initializers, regularizers
+from easynn import constraints, initializers, regularizers
 from easynn.layers.base import Layer
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
@@ -58,6 +58,7 @@ class BatchNormalization(Layer):
         beta_initializer, gamma_initializer: initializers (``zeros``, ``ones``).
         moving_mean_initializer, moving_variance_initializer: initializers (``zeros``, ``ones``).
         beta_regularizer, gamma_regularizer: optional penalties.
+        beta_constraint, gamma_constraint: optional projections after each update.
         **kwargs: base layer arguments.
 
     Call arguments:
@@ -95,6 +96,8 @@ class BatchNormalization(Layer):
         moving_variance_initializer: Any = "ones",
         beta_regularizer: Any = None,
         gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -113,6 +116,8 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint, argument="beta_constraint")
+        self.gamma_constraint = constraints.get(gamma_constraint, argument="gamma_constraint")
         self._axis: int | None = None
 
     def build(self, input_shape) -> None:
@@ -129,10 +134,12 @@ class BatchNormalization(Layer):
         self._axis = self.axis % rank
         features = (int(input_shape[self._axis]),)
         self.gamma = self.add_weight(
-            features, self.gamma_initializer, regularizer=self.gamma_regularizer, name="gamma"
+            features, self.gamma_initializer, regularizer=self.gamma_regularizer, name="gamma",
+            constraint=self.gamma_constraint,
         ) if self.scale else None
         self.beta = self.add_weight(
-            features, self.beta_initializer, regularizer=self.beta_regularizer, name="beta"
+            features, self.beta_initializer, regularizer=self.beta_regularizer, name="beta",
+            constraint=self.beta_constraint,
         ) if self.center else None
         self.moving_mean = self.add_weight(
             features, self.moving_mean_initializer, trainable=False, name="moving_mean"
@@ -217,6 +224,8 @@ class BatchNormalization(Layer):
             moving_variance_initializer=initializers.serialize(self.moving_variance_initializer),
             beta_regularizer=regularizers.serialize(self.beta_regularizer),
             gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
+            beta_constraint=constraints.serialize(self.beta_constraint),
+            gamma_constraint=constraints.serialize(self.gamma_constraint),
         )
         return config
 
@@ -241,6 +250,7 @@ class LayerNormalization(Layer):
         scale: learn the scale ``gamma``.
         beta_initializer, gamma_initializer: initializers (``zeros``, ``ones``).
         beta_regularizer, gamma_regularizer: optional penalties.
+        beta_constraint, gamma_constraint: optional projections after each update.
         **kwargs: base layer arguments.
 
     Raises:
@@ -264,6 +274,8 @@ class LayerNormalization(Layer):
         gamma_initializer: Any = "ones",
         beta_regularizer: Any = None,
         gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -278,6 +290,8 @@ class LayerNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint, argument="beta_constraint")
+        self.gamma_constraint = constraints.get(gamma_constraint, argument="gamma_constraint")
         self._axes: tuple[int, ...] = ()
         self._trailing = True
 
@@ -293,10 +307,12 @@ class LayerNormalization(Layer):
         self._trailing = self._axes == tuple(range(rank - len(self._axes), rank))
         shape = tuple(int(input_shape[a]) for a in self._axes)
         self.gamma = self.add_weight(
-            shape, self.gamma_initializer, regularizer=self.gamma_regularizer, name="gamma"
+            shape, self.gamma_initializer, regularizer=self.gamma_regularizer, name="gamma",
+            constraint=self.gamma_constraint,
         ) if self.scale else None
         self.beta = self.add_weight(
-            shape, self.beta_initializer, regularizer=self.beta_regularizer, name="beta"
+            shape, self.beta_initializer, regularizer=self.beta_regularizer, name="beta",
+            constraint=self.beta_constraint,
         ) if self.center else None
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -326,6 +342,8 @@ class LayerNormalization(Layer):
             gamma_initializer=initializers.serialize(self.gamma_initializer),
             beta_regularizer=regularizers.serialize(self.beta_regularizer),
             gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
+            beta_constraint=constraints.serialize(self.beta_constraint),
+            gamma_constraint=constraints.serialize(self.gamma_constraint),
         )
         return config
 

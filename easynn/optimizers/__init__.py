@@ -5,9 +5,10 @@ An easynn optimizer is created *unbound*, like a Keras one; ``build(variables)``
 ``torch.optim`` optimizer that does the work, with Keras's defaults, which differ from torch's
 (Adam/RMSprop epsilon 1e-7, RMSprop rho 0.9, Adagrad initial accumulator 0.1, AdamW weight
 decay 0.004, SGD lr 0.01). ``lr=`` is accepted with a DeprecationWarning (Keras 3 rejects it),
-so Keras 2 scripts run. Modules: ``base`` (Optimizer), ``sgd``, ``adam`` (Adam, AdamW, Nadam,
-Adamax), ``adaptive`` (RMSprop, Adagrad, Adadelta, Adafactor), ``lion``, ``ftrl``, ``lamb``,
-``torch_wrapper`` (any torch.optim optimizer), ``schedules``.
+so Keras 2 scripts run. After each update, weights with a ``constraint`` are projected (Keras's
+``kernel_constraint=``...). Modules: ``base`` (Optimizer), ``_update`` (its update step), ``sgd``,
+``adam`` (Adam, AdamW, Nadam, Adamax), ``adaptive`` (RMSprop, Adagrad, Adadelta, Adafactor),
+``lion``, ``ftrl``, ``lamb``, ``torch_wrapper`` (any torch.optim optimizer), ``schedules``.
 
 Example:
     >>> import torch

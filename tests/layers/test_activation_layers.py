@@ -112,7 +112,10 @@ def test_prelu_bad_shared_axes_and_constraint():
     with pytest.raises(ValueError, match="shared_axes"):
         PReLU(shared_axes=[3])(torch.zeros(2, 4, 4))
     with pytest.raises(ValueError, match="alpha_constraint"):
-        PReLU(alpha_constraint="non_neg")
+        PReLU(alpha_constraint="nonneg")
+    layer = PReLU(alpha_constraint="non_neg")
+    assert PReLU.from_config(layer.get_config()).alpha_constraint.get_config() == {}
+    assert type(PReLU.from_config(layer.get_config()).alpha_constraint).__name__ == "NonNeg"
 
 
 def test_prelu_regularizer_adds_a_loss():

@@ -73,5 +73,9 @@ def test_pretrained_weights_and_constraint_argument():
     np.testing.assert_array_equal(layer(torch.tensor([[2]])).detach().numpy()[0, 0], table[2])
     np.testing.assert_array_equal(Embedding(4, 3, weights=table)(torch.tensor([3])).detach().numpy()[0], table[3])
     assert Embedding(4, 3, embeddings_constraint=None).output_dim == 3
-    with pytest.raises(NotImplementedError, match="embeddings_constraint"):
-        Embedding(4, 3, embeddings_constraint="non_neg")
+    constrained = Embedding(4, 3, embeddings_constraint="non_neg")
+    constrained(torch.tensor([0]))
+    assert type(constrained.embeddings.constraint).__name__ == "NonNeg"
+    assert constrained.get_config()["embeddings_constraint"] == {"class_name": "NonNeg", "config": {}}
+    with pytest.raises(ValueError, match="embeddings_constraint"):
+        Embedding(4, 3, embeddings_constraint="nonneg")

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from easynn import _validation, initializers, regularizers
+from easynn import _validation, constraints, initializers, regularizers
 from easynn.layers.base import Layer
 
 __all__ = ["MultiHeadAttention", "causal_mask"]
@@ -66,6 +66,8 @@ class MultiHeadAttention(Layer):
             or ``(1,)`` for rank-3 inputs; other axes are not supported.
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer: for the
             projections.
+        kernel_constraint, bias_constraint: projections of the four kernels (Keras's shapes,
+            e.g. ``(d_q, heads, key_dim)``) and biases after each update.
         seed: accepted for Keras compatibility.
         **kwargs: base layer arguments.
 
@@ -139,6 +141,8 @@ class MultiHeadAttention(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint, argument="kernel_constraint")
+        self.bias_constraint = constraints.get(bias_constraint, argument="bias_constraint")
         self.seed = seed
         self.flash_attention = flash_attention
         self.supports_masking = True
@@ -173,10 +177,12 @@ class MultiHeadAttention(Layer):
             ("output", (h, vd, d_out), (d_out,)),
         ):
             setattr(self, f"{name}_kernel", self.add_weight(
-                shape, self.kernel_initializer, regularizer=self.kernel_regularizer, name=f"{name}_kernel"))
+                shape, self.kernel_initializer, regularizer=self.kernel_regularizer, name=f"{name}_kernel",
+                constraint=self.kernel_constraint))
             if self.use_bias:
                 setattr(self, f"{name}_bias", self.add_weight(
-                    bias, self.bias_initializer, regularizer=self.bias_regularizer, name=f"{name}_bias"))
+                    bias, self.bias_initializer, regularizer=self.bias_regularizer, name=f"{name}_bias",
+                    constraint=self.bias_constraint))
         self._weights_made = True
 
     # ------------------------------------------------------------------ calling
@@ -335,6 +341,8 @@ class MultiHeadAttention(Layer):
             bias_initializer=initializers.serialize(self.bias_initializer),
             kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
             seed=self.seed,
         )
         return config

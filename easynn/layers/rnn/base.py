@@ -330,7 +330,7 @@ def split_states(states: Sequence[torch.Tensor], counts: Sequence[int]) -> list[
 def recurrent_arguments(layer) -> dict:
     """The constructor arguments a recurrent layer and its cell share, as ``get_config`` stores them
     (``recurrent_activation`` only for gated cells: LSTM, GRU)."""
-    from easynn import activations, initializers, regularizers
+    from easynn import activations, constraints, initializers, regularizers
 
     config = dict(
         units=layer.units,
@@ -342,6 +342,9 @@ def recurrent_arguments(layer) -> dict:
         kernel_regularizer=regularizers.serialize(layer.kernel_regularizer),
         recurrent_regularizer=regularizers.serialize(layer.recurrent_regularizer),
         bias_regularizer=regularizers.serialize(layer.bias_regularizer),
+        kernel_constraint=constraints.serialize(layer.kernel_constraint),
+        recurrent_constraint=constraints.serialize(layer.recurrent_constraint),
+        bias_constraint=constraints.serialize(layer.bias_constraint),
         dropout=layer.dropout,
         recurrent_dropout=layer.recurrent_dropout,
         seed=layer.seed,

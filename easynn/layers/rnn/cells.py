@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from easynn import _validation, activations, initializers, regularizers
+from easynn import _validation, activations, constraints, initializers, regularizers
 from easynn.layers.base import Layer
 from easynn.layers.rnn.base import dropout_mask, flat_state_shapes, recurrent_arguments
 
@@ -54,6 +54,9 @@ class _DropoutCell(Layer):
         kernel_regularizer: Any = None,
         recurrent_regularizer: Any = None,
         bias_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
         dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
         seed: int | None = None,
@@ -70,6 +73,9 @@ class _DropoutCell(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint, argument="kernel_constraint")
+        self.recurrent_constraint = constraints.get(recurrent_constraint, argument="recurrent_constraint")
+        self.bias_constraint = constraints.get(bias_constraint, argument="bias_constraint")
         self.dropout = _validation.probability("dropout", dropout)
         self.recurrent_dropout = _validation.probability("recurrent_dropout", recurrent_dropout)
         self.seed = seed
@@ -117,12 +123,15 @@ class _DropoutCell(Layer):
     def build(self, input_shape) -> None:
         in_dim = int(input_shape[-1])
         g = self.gates * self.units
-        self.kernel = self.add_weight((in_dim, g), self.kernel_initializer, regularizer=self.kernel_regularizer, name="kernel")
+        self.kernel = self.add_weight((in_dim, g), self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      name="kernel", constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight(
-            (self.units, g), self.recurrent_initializer, regularizer=self.recurrent_regularizer, name="recurrent_kernel"
+            (self.units, g), self.recurrent_initializer, regularizer=self.recurrent_regularizer, name="recurrent_kernel",
+            constraint=self.recurrent_constraint,
         )
         self.bias = (
-            self.add_weight(self._bias_shape(), self._initial_bias, regularizer=self.bias_regularizer, name="bias")
+            self.add_weight(self._bias_shape(), self._initial_bias, regularizer=self.bias_regularizer, name="bias",
+                            constraint=self.bias_constraint)
             if self.use_bias else None
         )
 
@@ -151,8 +160,9 @@ class SimpleRNNCell(_DropoutCell):
 
     Args:
         units, activation, use_bias, kernel_initializer, recurrent_initializer,
-        bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer, dropout,
-        recurrent_dropout, seed, **kwargs: as for ``SimpleRNN``.
+        bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
+        kernel_constraint, recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
+        seed, **kwargs: as for ``SimpleRNN``.
 
     Call arguments:
         inputs: ``(batch, features)``; states: ``[h]`` (or ``h``); training: enables dropout.
@@ -188,7 +198,8 @@ class LSTMCell(_DropoutCell):
     Args:
         units, activation, recurrent_activation, use_bias, kernel_initializer,
         recurrent_initializer, bias_initializer, unit_forget_bias, kernel_regularizer,
-        recurrent_regularizer, bias_regularizer, dropout, recurrent_dropout, seed, **kwargs: as
+        recurrent_regularizer, bias_regularizer, kernel_constraint, recurrent_constraint,
+        bias_constraint, dropout, recurrent_dropout, seed, **kwargs: as
         for ``LSTM``.
 
     Call arguments:
@@ -248,7 +259,8 @@ class GRUCell(_DropoutCell):
     Args:
         units, activation, recurrent_activation, use_bias, kernel_initializer,
         recurrent_initializer, bias_initializer, kernel_regularizer, recurrent_regularizer,
-        bias_regularizer, dropout, recurrent_dropout, seed, reset_after, **kwargs: as for ``GRU``.
+        bias_regularizer, kernel_constraint, recurrent_constraint, bias_constraint, dropout,
+        recurrent_dropout, seed, reset_after, **kwargs: as for ``GRU``.
 
     Call arguments:
         inputs: ``(batch, features)``; states: ``[h]`` (or ``h``); training: enables dropout.
