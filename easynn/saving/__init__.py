@@ -4,6 +4,8 @@
 (``config.json``), the weights (``model.safetensors``), the compile arguments and the optimizer
 state (``optimizer.safetensors``) and ``metadata.json``. ``load_model(path)`` rebuilds it.
 ``save_weights``/``load_weights`` write/read the weights alone as one safetensors file.
+Files written by Keras 3 load too: ``load_model("m.keras")`` and ``model.load_weights("w.weights.h5")``
+(with h5py, ``pip install "easynn[keras-files]"``; see ``keras_file.py``).
 
 Safety: classes are resolved only through an explicit registry (easynn's own layers, classes
 registered with ``@register_keras_serializable``, and ``custom_objects``); no module path from a

@@ -30,7 +30,7 @@ import torch
 from safetensors.torch import load as _st_load
 from safetensors.torch import save as _st_save
 
-from easynn.saving import compile_state, files, hooks, registry, serialization, weights
+from easynn.saving import compile_state, files, hooks, keras_file, registry, serialization, weights
 
 __all__ = ["save_model", "load_model", "FORMAT", "FORMAT_VERSION"]
 
@@ -125,7 +125,7 @@ def _json_member(members: dict, name: str, path: str) -> dict:
     return value
 
 
-def _read_model_file(path: str) -> tuple[dict, dict, dict]:
+def _read_model_file(path: str) -> tuple[dict | None, dict, dict]:
     with open(path, "rb") as handle:
         head = handle.read(9)
     if not files.is_zip(head):
@@ -139,15 +139,12 @@ def _read_model_file(path: str) -> tuple[dict, dict, dict]:
     wanted = {_CONFIG: files.MAX_JSON_BYTES, _METADATA: files.MAX_JSON_BYTES,
               weights.WEIGHTS_MEMBER: files.MAX_MEMBER_BYTES, _OPTIMIZER: files.MAX_MEMBER_BYTES,
               _OWN_VARIABLES: files.MAX_MEMBER_BYTES}
+    wanted[keras_file.KERAS_WEIGHTS_MEMBER] = files.MAX_MEMBER_BYTES
     names, members = files.read_archive(path, wanted, prefixes={hooks.ASSETS_PREFIX: files.MAX_MEMBER_BYTES})
     if _CONFIG not in members and _METADATA not in members:
         raise ValueError(weights._not_easynn_zip(path, names))
-    if "model.weights.h5" in names and weights.WEIGHTS_MEMBER not in names:
-        raise ValueError(
-            f"'{path}' was written by Keras (its weights are in model.weights.h5). easynn cannot read "
-            "Keras-written model files yet: build the model with easynn and copy the weights in with "
-            "set_weights(), or re-save it from easynn."
-        )
+    if weights.WEIGHTS_MEMBER not in names and keras_file.is_keras_archive(names, members.get(_METADATA)):
+        return None, {}, members  # written by Keras 3: keras_file reads it
     for required in (_METADATA, _CONFIG, weights.WEIGHTS_MEMBER):
         if required not in members:
             raise ValueError(f"'{path}' is incomplete or corrupted: the member {required} is missing.")
@@ -227,6 +224,8 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         raise TypeError(f"`custom_objects` must be a dict of name -> class. Received: {custom_objects!r}")
     path = weights._open_for_reading(filepath)
     _metadata_, config, members = _read_model_file(path)
+    if _metadata_ is None:
+        return keras_file.load_keras_model(path, members, custom_objects, compile, safe_mode)
     entry = config.get("model")
     if not isinstance(entry, dict):
         raise ValueError(f"'{path}' is corrupted: config.json has no model entry.")

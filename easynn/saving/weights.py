@@ -227,6 +227,11 @@ def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
         FileNotFoundError: if nothing is at ``filepath``.
         ValueError: for a corrupted/truncated file or one from another architecture.
     """
+    from easynn.saving import keras_h5
+
+    if keras_h5.is_keras_weights_file(_open_for_reading(filepath)):  # written by Keras 3
+        keras_h5.load_weights_h5(model, files.check_path(filepath), skip_mismatch=skip_mismatch)
+        return
     data, source = read_weights_bytes(filepath)
     values, described = bytes_to_tensors(data, source)
     _ensure_built(model, described, source)
