@@ -7,8 +7,14 @@ across processes before calling ``result()``. Every metric has a ``direction`` (
 ``"down"``), which the callbacks' ``mode="auto"`` reads; ``direction(name)`` gives it for a
 logged name.
 
-Modules: ``base`` (Metric, Mean, Sum, MeanMetricWrapper), ``accuracy``, ``regression``,
-``confusion`` (counts, Precision, Recall, AUC, F-scores), ``constrained`` (PrecisionAtRecall...), ``iou``, ``probabilistic``, ``hinge``.
+Modules: ``base`` (Metric), ``variable`` (MetricVariable), ``reduction`` (Mean, Sum,
+MeanMetricWrapper), ``accuracy``, ``regression``, ``confusion`` (counts, Precision, Recall),
+``auc``, ``f_score``, ``constrained`` (PrecisionAtRecall...), ``iou``, ``probabilistic``, ``hinge``.
+
+Masks: the mean metrics (every ``MeanMetricWrapper``: accuracies, regression errors,
+crossentropies, hinges) weigh each entry by the mask the prediction carries
+(``y_pred._keras_mask``, from ``Embedding(mask_zero=True)``/``Masking``), as Keras 3 does, so
+padded timesteps do not count.
 
 Example:
     >>> import torch
@@ -35,7 +41,7 @@ from easynn.metrics.accuracy import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
-from easynn.metrics.base import Mean, MeanMetricWrapper, Metric, MetricVariable, Sum
+from easynn.metrics.base import Metric
 from easynn.metrics.confusion import (
     AUC,
     F1Score,
@@ -65,6 +71,7 @@ from easynn.metrics.probabilistic import (
     kld,
     poisson,
 )
+from easynn.metrics.reduction import Mean, MeanMetricWrapper, Sum
 from easynn.metrics.regression import (
     CosineSimilarity,
     LogCoshError,
@@ -86,20 +93,76 @@ from easynn.metrics.regression import (
     mse,
     msle,
 )
+from easynn.metrics.variable import MetricVariable
 
 __all__ = [
-    "Metric", "MetricVariable", "Mean", "Sum", "MeanMetricWrapper",
-    "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
-    "SparseTopKCategoricalAccuracy", "accuracy", "binary_accuracy", "categorical_accuracy",
-    "sparse_categorical_accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
-    "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
-    "RootMeanSquaredError", "CosineSimilarity", "LogCoshError", "R2Score", "mean_squared_error", "mse",
-    "mean_absolute_error", "mae", "mean_absolute_percentage_error", "mape", "mean_squared_logarithmic_error",
-    "msle", "cosine_similarity", "log_cosh", "logcosh",
-    "TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives", "Precision", "Recall", "AUC",
-    "FBetaScore", "F1Score", "IoU", "MeanIoU", "OneHotMeanIoU", "SensitivityAtSpecificity",
-    "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision",
-    "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "KLDivergence", "Poisson",
-    "kl_divergence", "kld", "poisson", "Hinge", "SquaredHinge", "CategoricalHinge", "hinge", "squared_hinge",
-    "categorical_hinge", "get", "serialize", "direction",
+    "Metric",
+    "MetricVariable",
+    "Mean",
+    "Sum",
+    "MeanMetricWrapper",
+    "Accuracy",
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
+    "SparseCategoricalAccuracy",
+    "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+    "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy",
+    "sparse_top_k_categorical_accuracy",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "RootMeanSquaredError",
+    "CosineSimilarity",
+    "LogCoshError",
+    "R2Score",
+    "mean_squared_error",
+    "mse",
+    "mean_absolute_error",
+    "mae",
+    "mean_absolute_percentage_error",
+    "mape",
+    "mean_squared_logarithmic_error",
+    "msle",
+    "cosine_similarity",
+    "log_cosh",
+    "logcosh",
+    "TruePositives",
+    "FalsePositives",
+    "TrueNegatives",
+    "FalseNegatives",
+    "Precision",
+    "Recall",
+    "AUC",
+    "FBetaScore",
+    "F1Score",
+    "IoU",
+    "MeanIoU",
+    "OneHotMeanIoU",
+    "SensitivityAtSpecificity",
+    "SpecificityAtSensitivity",
+    "PrecisionAtRecall",
+    "RecallAtPrecision",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "KLDivergence",
+    "Poisson",
+    "kl_divergence",
+    "kld",
+    "poisson",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
+    "get",
+    "serialize",
+    "direction",
 ]

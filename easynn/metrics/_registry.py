@@ -14,7 +14,9 @@ from easynn.metrics import hinge as _hinge
 from easynn.metrics import iou as _iou
 from easynn.metrics import probabilistic as _prob
 from easynn.metrics import regression as _reg
-from easynn.metrics.base import Mean, MeanMetricWrapper, Metric, Sum, _tensor
+from easynn.metrics.base import Metric
+from easynn.metrics.reduction import Mean, MeanMetricWrapper, Sum
+from easynn.metrics.variable import _tensor
 
 __all__ = ["get", "serialize", "direction"]
 
@@ -72,41 +74,92 @@ def _by_shape(kind: str, yt: tuple, yp: tuple, name: str) -> Metric:
 
 
 _ALL_CLASSES = (
-    Mean, Sum, _acc.Accuracy, _acc.BinaryAccuracy, _acc.CategoricalAccuracy, _acc.SparseCategoricalAccuracy,
-    _acc.TopKCategoricalAccuracy, _acc.SparseTopKCategoricalAccuracy, _reg.MeanSquaredError,
-    _reg.MeanAbsoluteError, _reg.MeanAbsolutePercentageError, _reg.MeanSquaredLogarithmicError,
-    _reg.RootMeanSquaredError, _reg.CosineSimilarity, _reg.LogCoshError, _reg.R2Score,
-    _prob.CategoricalCrossentropy, _prob.SparseCategoricalCrossentropy, _prob.BinaryCrossentropy,
-    _prob.KLDivergence, _prob.Poisson, _hinge.Hinge, _hinge.SquaredHinge, _hinge.CategoricalHinge,
-    _conf.TruePositives, _conf.FalsePositives, _conf.TrueNegatives, _conf.FalseNegatives, _conf.Precision,
-    _conf.Recall, _conf.AUC, _conf.FBetaScore, _conf.F1Score, _iou.IoU, _iou.MeanIoU, _iou.OneHotMeanIoU,
-    _cons.SensitivityAtSpecificity, _cons.SpecificityAtSensitivity, _cons.PrecisionAtRecall, _cons.RecallAtPrecision,
+    Mean,
+    Sum,
+    _acc.Accuracy,
+    _acc.BinaryAccuracy,
+    _acc.CategoricalAccuracy,
+    _acc.SparseCategoricalAccuracy,
+    _acc.TopKCategoricalAccuracy,
+    _acc.SparseTopKCategoricalAccuracy,
+    _reg.MeanSquaredError,
+    _reg.MeanAbsoluteError,
+    _reg.MeanAbsolutePercentageError,
+    _reg.MeanSquaredLogarithmicError,
+    _reg.RootMeanSquaredError,
+    _reg.CosineSimilarity,
+    _reg.LogCoshError,
+    _reg.R2Score,
+    _prob.CategoricalCrossentropy,
+    _prob.SparseCategoricalCrossentropy,
+    _prob.BinaryCrossentropy,
+    _prob.KLDivergence,
+    _prob.Poisson,
+    _hinge.Hinge,
+    _hinge.SquaredHinge,
+    _hinge.CategoricalHinge,
+    _conf.TruePositives,
+    _conf.FalsePositives,
+    _conf.TrueNegatives,
+    _conf.FalseNegatives,
+    _conf.Precision,
+    _conf.Recall,
+    _conf.AUC,
+    _conf.FBetaScore,
+    _conf.F1Score,
+    _iou.IoU,
+    _iou.MeanIoU,
+    _iou.OneHotMeanIoU,
+    _cons.SensitivityAtSpecificity,
+    _cons.SpecificityAtSensitivity,
+    _cons.PrecisionAtRecall,
+    _cons.RecallAtPrecision,
 )
 _CLASSES: dict[str, type] = {c.__name__: c for c in _ALL_CLASSES}
 # Names usable in compile(metrics=[...]) (classes needing arguments, such as MeanIoU, are not).
 _NAMES: dict[str, type] = {
-    "mean": Mean, "sum": Sum, "binary_accuracy": _acc.BinaryAccuracy, "categorical_accuracy": _acc.CategoricalAccuracy,
+    "mean": Mean,
+    "sum": Sum,
+    "binary_accuracy": _acc.BinaryAccuracy,
+    "categorical_accuracy": _acc.CategoricalAccuracy,
     "sparse_categorical_accuracy": _acc.SparseCategoricalAccuracy,
     "top_k_categorical_accuracy": _acc.TopKCategoricalAccuracy,
     "sparse_top_k_categorical_accuracy": _acc.SparseTopKCategoricalAccuracy,
-    "mean_squared_error": _reg.MeanSquaredError, "mean_absolute_error": _reg.MeanAbsoluteError,
+    "mean_squared_error": _reg.MeanSquaredError,
+    "mean_absolute_error": _reg.MeanAbsoluteError,
     "mean_absolute_percentage_error": _reg.MeanAbsolutePercentageError,
     "mean_squared_logarithmic_error": _reg.MeanSquaredLogarithmicError,
-    "root_mean_squared_error": _reg.RootMeanSquaredError, "cosine_similarity": _reg.CosineSimilarity,
-    "logcosh": _reg.LogCoshError, "log_cosh": _reg.LogCoshError, "r2_score": _reg.R2Score,
+    "root_mean_squared_error": _reg.RootMeanSquaredError,
+    "cosine_similarity": _reg.CosineSimilarity,
+    "logcosh": _reg.LogCoshError,
+    "log_cosh": _reg.LogCoshError,
+    "r2_score": _reg.R2Score,
     "categorical_crossentropy": _prob.CategoricalCrossentropy,
     "sparse_categorical_crossentropy": _prob.SparseCategoricalCrossentropy,
-    "binary_crossentropy": _prob.BinaryCrossentropy, "kl_divergence": _prob.KLDivergence, "poisson": _prob.Poisson,
-    "hinge": _hinge.Hinge, "squared_hinge": _hinge.SquaredHinge, "categorical_hinge": _hinge.CategoricalHinge,
-    "true_positives": _conf.TruePositives, "false_positives": _conf.FalsePositives,
-    "true_negatives": _conf.TrueNegatives, "false_negatives": _conf.FalseNegatives,
-    "precision": _conf.Precision, "recall": _conf.Recall, "auc": _conf.AUC, "f1_score": _conf.F1Score,
+    "binary_crossentropy": _prob.BinaryCrossentropy,
+    "kl_divergence": _prob.KLDivergence,
+    "poisson": _prob.Poisson,
+    "hinge": _hinge.Hinge,
+    "squared_hinge": _hinge.SquaredHinge,
+    "categorical_hinge": _hinge.CategoricalHinge,
+    "true_positives": _conf.TruePositives,
+    "false_positives": _conf.FalsePositives,
+    "true_negatives": _conf.TrueNegatives,
+    "false_negatives": _conf.FalseNegatives,
+    "precision": _conf.Precision,
+    "recall": _conf.Recall,
+    "auc": _conf.AUC,
+    "f1_score": _conf.F1Score,
     "fbeta_score": _conf.FBetaScore,
 }
 # Short names keep their spelling as the logged name, as in Keras ("mse" logs "mse").
 _ALIASES: dict[str, type] = {
-    "mse": _reg.MeanSquaredError, "mae": _reg.MeanAbsoluteError, "mape": _reg.MeanAbsolutePercentageError,
-    "msle": _reg.MeanSquaredLogarithmicError, "kld": _prob.KLDivergence, "rmse": _reg.RootMeanSquaredError,
+    "mse": _reg.MeanSquaredError,
+    "mae": _reg.MeanAbsoluteError,
+    "mape": _reg.MeanAbsolutePercentageError,
+    "msle": _reg.MeanSquaredLogarithmicError,
+    "kld": _prob.KLDivergence,
+    "rmse": _reg.RootMeanSquaredError,
 }
 _BY_SHAPE = {"accuracy": "accuracy", "acc": "accuracy", "crossentropy": "crossentropy", "ce": "crossentropy"}
 

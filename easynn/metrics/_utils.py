@@ -1,4 +1,5 @@
-"""Small tensor helpers shared by the metric modules (inputs to tensors, rank matching)."""
+"""Small tensor helpers shared by the metric modules (inputs to tensors, rank matching, sample
+weights broadcast to values)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import torch
 
-from easynn.metrics.base import _tensor, _unwrap
+from easynn.metrics.variable import _tensor, _unwrap
 
 
 def pair(y_true, y_pred) -> tuple[torch.Tensor, torch.Tensor]:
@@ -37,6 +38,18 @@ def float_pair(y_true, y_pred) -> tuple[torch.Tensor, torch.Tensor]:
 def last_axis_mean(values: torch.Tensor) -> torch.Tensor:
     """One value per sample: the mean over the last axis (a 1-D input is already per sample)."""
     return values.mean(dim=-1) if values.dim() >= 2 else values
+
+
+def weights_like(values: torch.Tensor, sample_weight) -> torch.Tensor | None:
+    """``sample_weight`` broadcast to ``values`` (a trailing axis of 1 squeezed, axes added)."""
+    if sample_weight is None:
+        return None
+    w = _tensor(sample_weight, values.device).to(values.dtype)
+    if w.dim() > values.dim() and w.shape[-1] == 1:
+        w = w.squeeze(-1)
+    while w.dim() < values.dim():
+        w = w.unsqueeze(-1)
+    return w.expand_as(values)
 
 
 def divide_no_nan(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

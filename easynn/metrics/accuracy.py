@@ -18,12 +18,21 @@ import torch
 
 from easynn._validation import positive_int
 from easynn.metrics._utils import match_rank, pair
-from easynn.metrics.base import MeanMetricWrapper
+from easynn.metrics.reduction import MeanMetricWrapper
 
 __all__ = [
-    "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
-    "SparseTopKCategoricalAccuracy", "accuracy", "binary_accuracy", "categorical_accuracy",
-    "sparse_categorical_accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+    "Accuracy",
+    "BinaryAccuracy",
+    "CategoricalAccuracy",
+    "SparseCategoricalAccuracy",
+    "TopKCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+    "accuracy",
+    "binary_accuracy",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy",
+    "sparse_top_k_categorical_accuracy",
 ]
 
 
@@ -40,7 +49,9 @@ def accuracy(y_true, y_pred) -> torch.Tensor:
     """
     y_true, y_pred = pair(y_true, y_pred)
     if y_true.dim() != y_pred.dim():
-        y_true = match_rank(y_true, y_pred) if y_pred.is_floating_point() else match_rank(y_true, y_pred).to(y_pred.dtype)
+        y_true = (
+            match_rank(y_true, y_pred) if y_pred.is_floating_point() else match_rank(y_true, y_pred).to(y_pred.dtype)
+        )
     return _hits(y_true == y_pred)
 
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 import torch
 
 from easynn._validation import probability
-from easynn.metrics._utils import divide_no_nan, pair
-from easynn.metrics.base import Metric, _weights_like
-from easynn.metrics.confusion import confusion_counts
+from easynn.metrics._counts import confusion_counts
+from easynn.metrics._utils import divide_no_nan, pair, weights_like
+from easynn.metrics.base import Metric
 
 __all__ = ["SensitivityAtSpecificity", "SpecificityAtSensitivity", "PrecisionAtRecall", "RecallAtPrecision"]
 
@@ -55,11 +55,15 @@ class _Constrained(Metric):
         self._ensure_device(y_pred)
         if self.class_id is not None:
             if sample_weight is not None:
-                sample_weight = _weights_like(y_pred.float(), sample_weight)[..., self.class_id]
+                sample_weight = weights_like(y_pred.float(), sample_weight)[..., self.class_id]
             y_true, y_pred = y_true[..., self.class_id], y_pred[..., self.class_id]
         counts = confusion_counts(y_true, y_pred, self._threshold_tensor, sample_weight)
-        for key, kind in (("true_positives", "tp"), ("false_positives", "fp"), ("true_negatives", "tn"),
-                          ("false_negatives", "fn")):
+        for key, kind in (
+            ("true_positives", "tp"),
+            ("false_positives", "fp"),
+            ("true_negatives", "tn"),
+            ("false_negatives", "fn"),
+        ):
             getattr(self, key).value.add_(counts[kind])
 
     def _rates(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,12 +76,20 @@ class _Constrained(Metric):
         return best.to(self._dtype)
 
     def _counts(self):
-        return (self.true_positives.value, self.false_positives.value, self.true_negatives.value,
-                self.false_negatives.value)
+        return (
+            self.true_positives.value,
+            self.false_positives.value,
+            self.true_negatives.value,
+            self.false_negatives.value,
+        )
 
     def get_config(self) -> dict:
-        return {self._target_name: self.target, "num_thresholds": self.num_thresholds, "class_id": self.class_id,
-                **super().get_config()}
+        return {
+            self._target_name: self.target,
+            "num_thresholds": self.num_thresholds,
+            "class_id": self.class_id,
+            **super().get_config(),
+        }
 
 
 class SensitivityAtSpecificity(_Constrained):
@@ -91,8 +103,9 @@ class SensitivityAtSpecificity(_Constrained):
 
     _target_name = "specificity"
 
-    def __init__(self, specificity: float, num_thresholds: int = 200, class_id: int | None = None, name=None,
-                 dtype=None):
+    def __init__(
+        self, specificity: float, num_thresholds: int = 200, class_id: int | None = None, name=None, dtype=None
+    ):
         super().__init__(specificity, num_thresholds, class_id, name, dtype)
 
     def _rates(self):
@@ -106,8 +119,9 @@ class SpecificityAtSensitivity(_Constrained):
 
     _target_name = "sensitivity"
 
-    def __init__(self, sensitivity: float, num_thresholds: int = 200, class_id: int | None = None, name=None,
-                 dtype=None):
+    def __init__(
+        self, sensitivity: float, num_thresholds: int = 200, class_id: int | None = None, name=None, dtype=None
+    ):
         super().__init__(sensitivity, num_thresholds, class_id, name, dtype)
 
     def _rates(self):
@@ -140,8 +154,7 @@ class RecallAtPrecision(_Constrained):
 
     _target_name = "precision"
 
-    def __init__(self, precision: float, num_thresholds: int = 200, class_id: int | None = None, name=None,
-                 dtype=None):
+    def __init__(self, precision: float, num_thresholds: int = 200, class_id: int | None = None, name=None, dtype=None):
         super().__init__(precision, num_thresholds, class_id, name, dtype)
 
     def _rates(self):

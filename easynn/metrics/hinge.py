@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from easynn.metrics._utils import float_pair, last_axis_mean
-from easynn.metrics.base import MeanMetricWrapper
+from easynn.metrics.reduction import MeanMetricWrapper
 
 __all__ = ["Hinge", "SquaredHinge", "CategoricalHinge", "hinge", "squared_hinge", "categorical_hinge"]
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import torch
 
 from easynn._validation import positive_int
-from easynn.metrics._utils import divide_no_nan, pair
-from easynn.metrics.base import Metric, _weights_like
+from easynn.metrics._utils import divide_no_nan, pair, weights_like
+from easynn.metrics.base import Metric
 
 __all__ = ["IoU", "MeanIoU", "OneHotMeanIoU"]
 
@@ -40,9 +40,17 @@ class IoU(Metric):
 
     direction = "up"
 
-    def __init__(self, num_classes: int, target_class_ids, name: str | None = None, dtype=None,
-                 ignore_class: int | None = None, sparse_y_true: bool = True, sparse_y_pred: bool = True,
-                 axis: int = -1):
+    def __init__(
+        self,
+        num_classes: int,
+        target_class_ids,
+        name: str | None = None,
+        dtype=None,
+        ignore_class: int | None = None,
+        sparse_y_true: bool = True,
+        sparse_y_pred: bool = True,
+        axis: int = -1,
+    ):
         super().__init__(dtype=dtype, name=name)
         self.num_classes = positive_int("num_classes", num_classes)
         ids = [int(i) for i in target_class_ids]
@@ -51,8 +59,9 @@ class IoU(Metric):
         self.target_class_ids = ids
         self.ignore_class = ignore_class
         self.sparse_y_true, self.sparse_y_pred, self.axis = bool(sparse_y_true), bool(sparse_y_pred), int(axis)
-        self.total_cm = self.add_variable((self.num_classes, self.num_classes), "zeros", dtype=torch.float64,
-                                          name="total_confusion_matrix")
+        self.total_cm = self.add_variable(
+            (self.num_classes, self.num_classes), "zeros", dtype=torch.float64, name="total_confusion_matrix"
+        )
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         y_true, y_pred = pair(y_true, y_pred)
@@ -65,7 +74,7 @@ class IoU(Metric):
             y_true = y_true.squeeze(-1)
         elif y_pred.dim() == y_true.dim() + 1 and y_pred.shape[-1] == 1:
             y_pred = y_pred.squeeze(-1)
-        weight = None if sample_weight is None else _weights_like(y_true.to(torch.float64), sample_weight).reshape(-1)
+        weight = None if sample_weight is None else weights_like(y_true.to(torch.float64), sample_weight).reshape(-1)
         y_true, y_pred = y_true.reshape(-1).long(), y_pred.reshape(-1).long()
         if self.ignore_class is not None:
             keep = (y_true != self.ignore_class).to(torch.float64)
@@ -86,9 +95,15 @@ class IoU(Metric):
         return divide_no_nan(divide_no_nan(tp, denominator).sum(), valid).to(self._dtype)
 
     def get_config(self) -> dict:
-        return {"num_classes": self.num_classes, "target_class_ids": self.target_class_ids,
-                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
-                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis, **super().get_config()}
+        return {
+            "num_classes": self.num_classes,
+            "target_class_ids": self.target_class_ids,
+            "ignore_class": self.ignore_class,
+            "sparse_y_true": self.sparse_y_true,
+            "sparse_y_pred": self.sparse_y_pred,
+            "axis": self.axis,
+            **super().get_config(),
+        }
 
 
 class MeanIoU(IoU):
@@ -101,10 +116,26 @@ class MeanIoU(IoU):
         1.0
     """
 
-    def __init__(self, num_classes: int, name: str | None = None, dtype=None, ignore_class: int | None = None,
-                 sparse_y_true: bool = True, sparse_y_pred: bool = True, axis: int = -1):
-        super().__init__(num_classes, range(positive_int("num_classes", num_classes)), name or "mean_io_u", dtype,
-                         ignore_class, sparse_y_true, sparse_y_pred, axis)
+    def __init__(
+        self,
+        num_classes: int,
+        name: str | None = None,
+        dtype=None,
+        ignore_class: int | None = None,
+        sparse_y_true: bool = True,
+        sparse_y_pred: bool = True,
+        axis: int = -1,
+    ):
+        super().__init__(
+            num_classes,
+            range(positive_int("num_classes", num_classes)),
+            name or "mean_io_u",
+            dtype,
+            ignore_class,
+            sparse_y_true,
+            sparse_y_pred,
+            axis,
+        )
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -115,8 +146,15 @@ class MeanIoU(IoU):
 class OneHotMeanIoU(MeanIoU):
     """``MeanIoU`` for one-hot labels and per-class scores (argmax of both)."""
 
-    def __init__(self, num_classes: int, name: str | None = None, dtype=None, ignore_class: int | None = None,
-                 sparse_y_pred: bool = False, axis: int = -1):
+    def __init__(
+        self,
+        num_classes: int,
+        name: str | None = None,
+        dtype=None,
+        ignore_class: int | None = None,
+        sparse_y_pred: bool = False,
+        axis: int = -1,
+    ):
         super().__init__(num_classes, name or "one_hot_mean_io_u", dtype, ignore_class, False, sparse_y_pred, axis)
 
     def get_config(self) -> dict:

@@ -15,11 +15,17 @@ import torch
 
 from easynn import losses as _losses
 from easynn.metrics._utils import float_pair, last_axis_mean
-from easynn.metrics.base import MeanMetricWrapper
+from easynn.metrics.reduction import MeanMetricWrapper
 
 __all__ = [
-    "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "KLDivergence", "Poisson",
-    "kl_divergence", "kld", "poisson",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "KLDivergence",
+    "Poisson",
+    "kl_divergence",
+    "kld",
+    "poisson",
 ]
 
 _EPSILON = 1e-7
@@ -74,10 +80,20 @@ class CategoricalCrossentropy(MeanMetricWrapper):
 
     direction = "down"
 
-    def __init__(self, name: str = "categorical_crossentropy", dtype=None, from_logits: bool = False,
-                 label_smoothing: float = 0.0):
-        super().__init__(_losses.categorical_crossentropy, name, dtype, from_logits=bool(from_logits),
-                         label_smoothing=float(label_smoothing))
+    def __init__(
+        self,
+        name: str = "categorical_crossentropy",
+        dtype=None,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+    ):
+        super().__init__(
+            _losses.categorical_crossentropy,
+            name,
+            dtype,
+            from_logits=bool(from_logits),
+            label_smoothing=float(label_smoothing),
+        )
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
@@ -94,7 +110,13 @@ class BinaryCrossentropy(MeanMetricWrapper):
 
     direction = "down"
 
-    def __init__(self, name: str = "binary_crossentropy", dtype=None, from_logits: bool = False,
-                 label_smoothing: float = 0.0):
-        super().__init__(_losses.binary_crossentropy, name, dtype, from_logits=bool(from_logits),
-                         label_smoothing=float(label_smoothing))
+    def __init__(
+        self, name: str = "binary_crossentropy", dtype=None, from_logits: bool = False, label_smoothing: float = 0.0
+    ):
+        super().__init__(
+            _losses.binary_crossentropy,
+            name,
+            dtype,
+            from_logits=bool(from_logits),
+            label_smoothing=float(label_smoothing),
+        )

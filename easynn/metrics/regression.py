@@ -20,14 +20,30 @@ import torch.nn.functional as F
 
 from easynn import losses as _losses
 from easynn._validation import non_negative_int, one_of
-from easynn.metrics._utils import divide_no_nan, float_pair, last_axis_mean
-from easynn.metrics.base import Mean, MeanMetricWrapper, Metric, _weights_like
+from easynn.metrics._utils import divide_no_nan, float_pair, last_axis_mean, weights_like
+from easynn.metrics.base import Metric
+from easynn.metrics.reduction import Mean, MeanMetricWrapper
 
 __all__ = [
-    "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
-    "RootMeanSquaredError", "CosineSimilarity", "LogCoshError", "R2Score", "mean_squared_error", "mse",
-    "mean_absolute_error", "mae", "mean_absolute_percentage_error", "mape", "mean_squared_logarithmic_error",
-    "msle", "cosine_similarity", "log_cosh", "logcosh",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "RootMeanSquaredError",
+    "CosineSimilarity",
+    "LogCoshError",
+    "R2Score",
+    "mean_squared_error",
+    "mse",
+    "mean_absolute_error",
+    "mae",
+    "mean_absolute_percentage_error",
+    "mape",
+    "mean_squared_logarithmic_error",
+    "msle",
+    "cosine_similarity",
+    "log_cosh",
+    "logcosh",
 ]
 
 _EPSILON = 1e-7  # Keras's backend.epsilon()
@@ -191,8 +207,13 @@ class R2Score(Metric):
 
     direction = "up"
 
-    def __init__(self, class_aggregation: str | None = "uniform_average", num_regressors: int = 0,
-                 name: str = "r2_score", dtype=None):
+    def __init__(
+        self,
+        class_aggregation: str | None = "uniform_average",
+        num_regressors: int = 0,
+        name: str = "r2_score",
+        dtype=None,
+    ):
         super().__init__(dtype=dtype, name=name)
         if class_aggregation is not None:
             one_of("class_aggregation", class_aggregation, ("uniform_average", "variance_weighted_average"))
@@ -202,8 +223,9 @@ class R2Score(Metric):
 
     def _build(self, num_outputs: int) -> None:
         make = lambda name: self.add_variable((num_outputs,), "zeros", dtype=torch.float64, name=name)  # noqa: E731
-        self.squared_sum, self.sum, self.total_mse, self.count = (make(n) for n in (
-            "squared_sum", "sum", "residual", "count"))
+        self.squared_sum, self.sum, self.total_mse, self.count = (
+            make(n) for n in ("squared_sum", "sum", "residual", "count")
+        )
         self.num_samples = self.add_variable((), "zeros", dtype=torch.float64, name="num_samples")
         self._built = True
 
@@ -212,12 +234,14 @@ class R2Score(Metric):
         if y_pred.dim() == 1:
             y_true, y_pred = y_true.unsqueeze(-1), y_pred.unsqueeze(-1)
         if y_pred.dim() != 2:
-            raise ValueError(f"R2Score expects 1-D or 2-D inputs (batch, outputs). Received: y_pred.shape={tuple(y_pred.shape)}")
+            raise ValueError(
+                f"R2Score expects 1-D or 2-D inputs (batch, outputs). Received: y_pred.shape={tuple(y_pred.shape)}"
+            )
         self._ensure_device(y_pred)
         if not self._built:
             self._build(y_pred.shape[-1])
         y_true, y_pred = y_true.double(), y_pred.double()
-        w = torch.ones_like(y_true) if sample_weight is None else _weights_like(y_true, sample_weight)
+        w = torch.ones_like(y_true) if sample_weight is None else weights_like(y_true, sample_weight)
         weighted = y_true * w
         self.sum.value.add_(weighted.sum(0))
         self.squared_sum.value.add_((y_true * weighted).sum(0))
@@ -241,12 +265,18 @@ class R2Score(Metric):
         if self.num_regressors:
             n, p = float(self.num_samples.value), self.num_regressors  # adjusted R²: one host read
             if p >= n - 1:
-                warnings.warn(f"R2Score: num_regressors={p} needs more than {p + 1} samples; returning plain R².",
-                              UserWarning, stacklevel=2)
+                warnings.warn(
+                    f"R2Score: num_regressors={p} needs more than {p + 1} samples; returning plain R².",
+                    UserWarning,
+                    stacklevel=2,
+                )
             else:
                 r2 = 1 - (1 - r2) * (n - 1) / (n - p - 1)
         return r2.to(self._dtype)
 
     def get_config(self) -> dict:
-        return {"class_aggregation": self.class_aggregation, "num_regressors": self.num_regressors,
-                **super().get_config()}
+        return {
+            "class_aggregation": self.class_aggregation,
+            "num_regressors": self.num_regressors,
+            **super().get_config(),
+        }
