@@ -7,7 +7,7 @@ refers to input step ``t``. ``merge``: ``concat`` (last axis), ``sum``, ``mul``,
 
 Example:
     >>> import torch
-    >>> from easynn.layers.rnn.lstm_gru import LSTM
+    >>> from easynn.layers.rnn.lstm import LSTM
     >>> layer = Bidirectional(LSTM(4, return_sequences=True))
     >>> layer(torch.zeros(2, 5, 3)).shape
     torch.Size([2, 5, 8])
@@ -65,7 +65,7 @@ class Bidirectional(Layer):
 
     Example:
         >>> import torch
-        >>> from easynn.layers.rnn.lstm_gru import GRU
+        >>> from easynn.layers.rnn.gru import GRU
         >>> out = Bidirectional(GRU(2), merge_mode="sum")(torch.zeros(3, 4, 5))
         >>> out.shape
         torch.Size([3, 2])

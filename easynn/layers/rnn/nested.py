@@ -6,7 +6,7 @@ easynn's layers, then among the ``Layer`` subclasses defined so far (a user's ce
 defined, or given in ``custom_objects``, before loading, exactly as for ``load_model``).
 
 Example:
-    >>> from easynn.layers.rnn.lstm_gru import LSTM
+    >>> from easynn.layers.rnn.lstm import LSTM
     >>> spec = serialize_nested(LSTM(3, name="lstm_docs"))
     >>> spec["class_name"], deserialize_nested(spec).units
     ('LSTM', 3)
