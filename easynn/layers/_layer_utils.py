@@ -1,10 +1,12 @@
 """Helpers of the Layer base class: dtype names, symbolic-input detection, constructor-argument
-capture for ``get_config``, and the collection of a module tree's weights in Keras's order."""
+capture for ``get_config``, the collection of a module tree's weights in Keras's order, and the
+warning for a mask dropped by a layer that does not support masking."""
 
 from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from typing import Any
 
 import torch
@@ -217,3 +219,47 @@ def _module_weight_lists(module: nn.Module) -> tuple[list[torch.Tensor], list[to
         trainable += sub_t
         non_trainable += sub_nt
     return trainable, non_trainable
+
+
+def warn_if_mask_dropped(layer, inputs: Any) -> None:
+    """Warn, once per layer, that ``layer`` drops the mask its input carries (Keras 3 warns too).
+
+    A layer that does not support masking (``supports_masking`` false: ``Flatten``, ``Conv1D``,
+    ``Lambda`` without ``mask=``, user layers that do not opt in) returns an output without a
+    mask, so the layers, losses and metrics after it see the padded timesteps as real ones.
+    ``Layer.__call__`` calls this for such layers; it costs one attribute read when the input
+    has no mask. A layer class may opt out with ``_warns_on_dropped_mask = False`` (the
+    functional API's op nodes: Keras's ops never warn).
+
+    Args:
+        layer: the layer being called.
+        inputs: its first input (a tensor, or a list of tensors).
+
+    Example:
+        >>> import torch, warnings
+        >>> from easynn import layers
+        >>> x = torch.ones(2, 3, 4)
+        >>> x._keras_mask = torch.ones(2, 3, dtype=torch.bool)
+        >>> flatten = layers.Flatten(name="flat")
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     warn_if_mask_dropped(flatten, x)
+        ...     warn_if_mask_dropped(flatten, x)  # once per layer
+        >>> len(caught), "Layer 'flat' (of type Flatten)" in str(caught[0].message)
+        (1, True)
+    """
+    if getattr(inputs, "_keras_mask", None) is None and not (
+        isinstance(inputs, (list, tuple)) and any(getattr(t, "_keras_mask", None) is not None for t in inputs)
+    ):
+        return
+    if layer.__dict__.get("_warned_dropped_mask") or not getattr(layer, "_warns_on_dropped_mask", True):
+        return
+    layer.__dict__["_warned_dropped_mask"] = True
+    warnings.warn(
+        f"Layer '{layer.name}' (of type {type(layer).__name__}) received an input that carries a mask, "
+        "but it does not support masking: its output has no mask, so the layers, losses and metrics "
+        "after it will treat padded timesteps as real ones. If the mask should pass through this layer, "
+        "set `self.supports_masking = True` in its __init__ (and override `compute_mask` to change it).",
+        UserWarning,
+        stacklevel=3,
+    )
