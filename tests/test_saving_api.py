@@ -364,8 +364,8 @@ def test_clone_model_clone_function_and_shared_layers():
     assert _same_outputs(clone, model, _x())
     with pytest.raises(TypeError, match="clone_function"):
         saving.clone_model(model, clone_function=lambda layer: "not a layer")
-    with pytest.raises(NotImplementedError, match="input_tensors"):
-        saving.clone_model(model, input_tensors=[inputs])
+    with pytest.raises(ValueError, match="input_tensors.*easynn.Input"):
+        saving.clone_model(model, input_tensors=[shared.output])
 
 
 def test_clone_model_keeps_a_lambda_function():
