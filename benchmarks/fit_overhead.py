@@ -9,6 +9,9 @@ synthetic float32 samples (20,000 by default), ``--epochs`` epochs per timing, w
 * ``easynn``: ``model.fit(x, y, epochs=E, verbose=0)`` on NumPy arrays;
 * ``hand-written``: the arrays moved to the device once per run, a per-epoch ``randperm``,
   whole-batch slices, ``F.cross_entropy`` on logits, ``torch.optim.SGD``;
+* ``easynn fit, torch's activation gradients``: the same fit with
+  ``easynn.config.set_lecture_gradients(False)`` (torch's backward kernels for the activations
+  instead of the lecture's Python autograd Functions);
 * ``DataLoader``: the common ``TensorDataset`` + ``DataLoader(shuffle=True)`` loop (eager float32 only);
 * ``easynn fit, custom train_step``: the same model with keras-io's torch ``train_step`` override
   (eager float32 only): what a user pays for writing their own step.
@@ -81,6 +84,20 @@ class EasynnCustomStep(EasynnFit):
     name = "easynn fit, custom train_step"
 
 
+class EasynnNativeGradients(EasynnFit):
+    """``fit`` with ``easynn.config.set_lecture_gradients(False)``: torch's backward kernels
+    instead of the lecture's Python autograd Functions (same forward, same formulas)."""
+
+    name = "easynn fit, torch's activation gradients"
+
+    def run(self, epochs):
+        easynn.config.set_lecture_gradients(False)
+        try:
+            super().run(epochs)
+        finally:
+            easynn.config.set_lecture_gradients(True)
+
+
 class Loader:
     """The ``TensorDataset`` + ``DataLoader(shuffle=True)`` loop most tutorials show."""
 
@@ -112,6 +129,8 @@ def make_runners(x, y, batch_size, device, precision, mode):
         HandWritten(torch_mlp(), lambda p: torch.optim.SGD(p, lr=0.05), x, y, batch_size, device, precision, mode),
         EasynnFit(easynn_mlp(), easynn.optimizers.SGD(learning_rate=0.05), x, y, batch_size, device, precision, mode),
     ]
+    runners.append(EasynnNativeGradients(easynn_mlp(), easynn.optimizers.SGD(learning_rate=0.05), x, y, batch_size,
+                                         device, precision, mode))
     if mode == "eager" and precision == "float32":
         custom = GuideTrainStep(easynn_mlp().layers)
         runners.append(EasynnCustomStep(custom, easynn.optimizers.SGD(learning_rate=0.05), x, y, batch_size, device,

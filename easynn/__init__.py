@@ -23,8 +23,8 @@ from easynn import (
     regularizers,
     utils,
 )
-from easynn.layers import Input, Layer
 from easynn.initializers import Initializer
+from easynn.layers import Input, Layer
 from easynn.losses import Loss
 from easynn.metrics import Metric
 from easynn.models import Model, Sequential, load_model

@@ -343,3 +343,27 @@ def test_relu_keras_arguments_match_the_relu_layer_and_formula():
     assert torch.allclose(A.relu(x, negative_slope=0.2), torch.nn.functional.leaky_relu(x, 0.2))
     with pytest.raises(ValueError, match="max_value"):
         A.relu(x, max_value=-1.0)
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "softmax", "softplus", "elu", "leaky_relu", "gelu", "silu"])
+def test_lecture_gradients_switch_gives_the_same_gradients(name):
+    """config.set_lecture_gradients: the lecture's Functions and torch's kernels agree."""
+    from easynn import activations, config
+
+    fn = activations.get(name)
+    x = torch.randn(6, 5, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(6, 5, dtype=torch.float64)
+    grads, nodes = [], []
+    try:
+        for lecture in (True, False):
+            config.set_lecture_gradients(lecture)
+            y = fn(x)
+            nodes.append(type(y.grad_fn).__name__)
+            (grad,) = torch.autograd.grad((y * weights).sum(), x)
+            grads.append(grad)
+    finally:
+        config.set_lecture_gradients(True)
+    assert nodes[0].endswith("FunctionBackward") and not nodes[1].endswith("FunctionBackward")  # ours, then torch's
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-10, atol=1e-12)
+    with pytest.raises(TypeError, match="enabled"):
+        config.set_lecture_gradients("yes")

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
 import easynn
 from easynn.layers import Concatenate, Dense, Dropout, InputLayer, TorchModuleWrapper

@@ -13,6 +13,8 @@ from typing import Any
 
 import torch
 
+from easynn import config as _config
+
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -61,14 +63,20 @@ _is_wrapped = torch._C._functorch.is_functorch_wrapped_tensor
 
 
 def _apply(function: type, x: torch.Tensor, *args: Any) -> torch.Tensor:
-    """``function.apply(x, *args)`` without per-call signature binding on the eager path."""
+    """``function.apply(x, *args)`` without per-call signature binding on the eager path, and
+    without building a graph node when no gradient is recorded (``predict``, ``evaluate``)."""
     if (
         torch.compiler.is_compiling()
         or torch._C._are_functorch_transforms_active()
         or _is_wrapped(x)
-        or any(isinstance(a, torch.Tensor) and _is_wrapped(a) for a in args)
+        or (args and any(isinstance(a, torch.Tensor) and _is_wrapped(a) for a in args))
     ):
         return function.apply(x, *args)
+    if not (torch.is_grad_enabled() and _config._LECTURE_GRADIENTS) and not torch._C._get_tracing_state():
+        # No gradient recorded (predict, evaluate), or torch's own backward kernels asked for
+        # (easynn.config.set_lecture_gradients(False)): the same forward, without the Function.
+        # (torch.jit.trace keeps the Function: its check re-runs under no_grad and compares graphs.)
+        return function.forward(x, *args)
     return _C_APPLY.__get__(None, function)(x, *args)
 
 

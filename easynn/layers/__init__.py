@@ -2,6 +2,7 @@
 
 from easynn.layers.activation import ELU, LeakyReLU, Maxout, PReLU, ReLU, Softmax
 from easynn.layers.activity_regularization import ActivityRegularization
+from easynn.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from easynn.layers.base import Layer
 from easynn.layers.conv import Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
 from easynn.layers.conv_separable import (
@@ -31,7 +32,9 @@ from easynn.layers.core import (
     Reshape,
     TorchModuleWrapper,
 )
+from easynn.layers.einsum_dense import EinsumDense
 from easynn.layers.embedding import Embedding
+from easynn.layers.masking import Masking
 from easynn.layers.merge import (
     Add,
     Average,
@@ -58,6 +61,7 @@ from easynn.layers.noise import (
 )
 from easynn.layers.normalization import BatchNormalization, LayerNormalization
 from easynn.layers.normalization_extra import GroupNormalization, UnitNormalization
+from easynn.layers.op_layer import OpLayer
 from easynn.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -84,22 +88,6 @@ from easynn.layers.pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
-from easynn.layers.rnn import (
-    GRU,
-    LSTM,
-    RNN,
-    Bidirectional,
-    GRUCell,
-    LSTMCell,
-    SimpleRNN,
-    SimpleRNNCell,
-    StackedRNNCells,
-    TimeDistributed,
-)
-from easynn.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
-from easynn.layers.masking import Masking
-from easynn.layers.einsum_dense import EinsumDense
-from easynn.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from easynn.layers.preprocessing import (
     AutoContrast,
     CenterCrop,
@@ -132,7 +120,6 @@ from easynn.layers.preprocessing import (
     Resizing,
     Solarization,
 )
-from easynn.layers.op_layer import OpLayer
 from easynn.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -147,6 +134,19 @@ from easynn.layers.reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from easynn.layers.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    StackedRNNCells,
+    TimeDistributed,
+)
+from easynn.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from easynn.layers.symbolic import SymbolicTensor
 
 __all__ = [

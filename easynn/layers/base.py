@@ -47,6 +47,7 @@ from easynn.layers._layer_utils import (
     _mark_built,
     _resolve_dtype,
     _shape_of,
+    warn_if_mask_dropped,
 )
 from easynn.layers._weights import WeightsMixin
 from easynn.layers.symbolic import POSITIONAL_INPUTS
@@ -108,15 +109,28 @@ def _mask_of(value):
     return getattr(value, "_keras_mask", None)
 
 
+_NO_MASKS, _PROPAGATES_MASKS, _READS_MASKS = 0, 1, 2
+
+
 class _MaskingFlag:
-    """``layer._masking``: whether the call must look at masks (the layer takes a mask argument
-    or supports masking). Computed at the first call and kept in the layer's ``__dict__``, so that
-    later reads are a plain attribute read; setting ``supports_masking`` clears it."""
+    """``layer._masking``: how much the call must do about masks.
+
+    * ``_NO_MASKS`` (0): the layer neither takes nor propagates masks;
+    * ``_PROPAGATES_MASKS`` (1): it passes an input's mask on unchanged (``supports_masking`` with
+      Layer's own ``compute_mask`` and no mask argument): work only when the input has a mask;
+    * ``_READS_MASKS`` (2): its ``call`` takes a mask argument or it computes its own masks.
+
+    Computed at the first call and kept in the layer's ``__dict__``, so that later reads are a
+    plain attribute read; setting ``supports_masking`` clears it."""
 
     def __get__(self, layer, owner=None):
         if layer is None:
             return self
-        flag = bool(_call_mask_args(type(layer))) or bool(layer.supports_masking)
+        cls = type(layer)
+        if _call_mask_args(cls) or (layer.supports_masking and cls.compute_mask is not Layer.compute_mask):
+            flag = _READS_MASKS
+        else:
+            flag = _PROPAGATES_MASKS if layer.supports_masking else _NO_MASKS
         layer.__dict__["_masking"] = flag
         return flag
 
@@ -269,8 +283,15 @@ class Layer(WeightsMixin, nn.Module):
                                   else [tuple(s) for s in config["input_shape"]])
 
     # ------------------------------------------------------------------ calling
-    @filter_traceback
     def __call__(self, *args, **kwargs):
+        if _CALL_CONTEXT.root is not None and POSITIONAL_INPUTS not in kwargs:
+            # A nested call (a layer inside a model being called): straight to the work. The
+            # outermost call owns the losses and the traceback filtering.
+            return self._call(*args, **kwargs)
+        return self._outer_call(*args, **kwargs)
+
+    @filter_traceback
+    def _outer_call(self, *args, **kwargs):
         if kwargs and kwargs.get(POSITIONAL_INPUTS):
             # A functional-graph node of a layer called on several positional tensors, e.g.
             # ``LogisticEndpoint()(targets, logits)``: the graph stores them as one list.
@@ -300,8 +321,11 @@ class Layer(WeightsMixin, nn.Module):
             dtype = self._compute_dtype()
             if dtype is not None and inputs.dtype != dtype and inputs.is_floating_point():
                 args = (self._autocast(inputs, dtype),) + args[1:]
-            if self._masking:  # the only cost masks add to a layer that ignores them
-                return self._call_with_masks(args, kwargs)
+            masking = self._masking  # the only cost masks add to a layer whose input has none
+            if masking == _READS_MASKS or getattr(inputs, "_keras_mask", None) is not None:
+                if masking:
+                    return self._call_with_masks(args, kwargs)
+                warn_if_mask_dropped(self, inputs)
             return super().__call__(*args, **kwargs)
         if args and not isinstance(inputs, torch.Tensor):
             if _is_symbolic(inputs):
@@ -318,6 +342,7 @@ class Layer(WeightsMixin, nn.Module):
                 args = (self._autocast(args[0], dtype),) + args[1:]
         if self._masking:
             return self._call_with_masks(args, kwargs)
+        warn_if_mask_dropped(self, args[0] if args else None)
         return super().__call__(*args, **kwargs)
 
     # ------------------------------------------------------------------ masks (Keras's rules)
@@ -382,6 +407,8 @@ class Layer(WeightsMixin, nn.Module):
                             kwargs[key] = value_mask
         outputs = super().__call__(*args, **kwargs)
         if not self.supports_masking or (mask is None and cls.compute_mask is Layer.compute_mask):
+            if not self.supports_masking:  # takes a mask but does not pass it on: Keras warns
+                warn_if_mask_dropped(self, first)
             return outputs
         flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
         if all(getattr(t, "_keras_mask", None) is not None for t in flat):

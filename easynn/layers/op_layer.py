@@ -48,6 +48,8 @@ class OpLayer(Layer):
         ValueError: if ``op`` is not the name of an easynn op.
     """
 
+    _warns_on_dropped_mask = False  # Keras's ops never warn about masks
+
     def __init__(self, op: str, args: list | None = None, kwargs: dict | None = None, **layer_kwargs: Any) -> None:
         super().__init__(**layer_kwargs)
         self.op = op

@@ -49,3 +49,28 @@ def tagged_logits(y_pred, activation: str) -> torch.Tensor | None:
 def straight_through(fused: torch.Tensor, clipped: torch.Tensor) -> torch.Tensor:
     """A tensor with ``clipped``'s value and ``fused``'s gradient."""
     return fused + (clipped.detach() - fused.detach())
+
+
+# ------------------------------------------------------------------ the fused sparse crossentropy
+def clipped_sparse_crossentropy(logits: torch.Tensor, labels: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """Mean sparse crossentropy of ``(batch, classes)`` logits and int64 labels: Keras's clipped
+    value (each sample's ``-log p_y`` clipped to ``[low, high]``), the exact fused gradient.
+
+    Clipping ``-log p`` to ``[low, high]`` is clipping ``log p`` to ``[-high, -low]``, so the
+    clipped value needs no pass over the probabilities: one ``log_softmax`` feeds both the fused
+    mean (whose gradient is the lecture's ``(softmax(z) - onehot(y)) / batch``) and, detached,
+    the clipped mean. Every graph node is one of torch's own, as in ``F.cross_entropy``: no
+    Python runs in the backward pass.
+
+    Example:
+        >>> z = torch.tensor([[30.0, 0.0], [0.0, 0.0]], requires_grad=True)
+        >>> loss = clipped_sparse_crossentropy(z, torch.tensor([1, 0]), 1e-7, 16.118)
+        >>> round(loss.item(), 3)  # (16.118 + 0.693) / 2: the wrong sample's 30 is clipped
+        8.406
+        >>> loss.backward(); z.grad[0].tolist()  # but its gradient is the exact (p - y) / 2
+        [0.5, -0.5]
+    """
+    log_probs = torch.log_softmax(logits, 1)
+    fused = torch.nn.functional.nll_loss(log_probs, labels)
+    clipped = torch.nn.functional.nll_loss(log_probs.detach().clamp(-high, -low), labels)
+    return straight_through(fused, clipped)

@@ -12,7 +12,7 @@ from torch import nn
 
 from easynn._naming import to_snake_case
 from easynn.losses._checks import _REDUCTIONS, EPSILON, _as_tensor, _check_same, _match_rank
-from easynn.losses._logits import tagged_logits
+from easynn.losses._logits import clipped_sparse_crossentropy, tagged_logits
 from easynn.losses.functions import (
     _CHECKS,
     _FUSED_KINDS,
@@ -260,9 +260,7 @@ class SparseCategoricalCrossentropy(_Crossentropy):
             if logits is not None:  # a softmax output: the logits' gradient, Keras's clipped value
                 # -log(clip(p_y, eps, 1 - eps)) = clip(-log p_y, -log(1 - eps), -log(eps)): the clipped
                 # value from the fused per-sample losses, with no pass over the probabilities.
-                per_sample = F.cross_entropy(_at_least_float32(logits), y_true, reduction="none")
-                detached = per_sample.detach()
-                return (per_sample + (detached.clamp(_LOW_CE, _HIGH_CE) - detached)).mean()
+                return clipped_sparse_crossentropy(_at_least_float32(logits), y_true, _LOW_CE, _HIGH_CE)
         values = self.call(y_true, y_pred)
         ignore = self.options["ignore_class"]
         mask = None

@@ -10,6 +10,7 @@ against the output shapes the probe recorded.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -93,16 +94,28 @@ def build_trainer(model, y_sample, y_pred, strategy) -> Trainer:
     names = output_names(model, count)
     outputs = _as_list(y_pred, names)
     targets = _as_list(y_sample, names)
+    config = model._compile_config
+    loss_specs = per_output(config["loss"], names, "loss") if config["loss"] is not None else [None] * len(names)
+    losses = [losses_module.get(spec) if spec is not None else None for spec in loss_specs]
+    slots = None
     if known_outputs and y_sample is not None and len(targets) != len(outputs):
-        raise ValueError(f"The model has {len(outputs)} outputs but y provides {len(targets)} target arrays.")
+        # As Keras: with ``loss=[fn, None]`` the targets may cover only the outputs with a loss.
+        slots = [i for i, fn in enumerate(losses) if fn is not None]
+        if isinstance(y_sample, Mapping) or len(targets) != len(slots):
+            with_loss = [names[i] for i in slots]
+            raise ValueError(
+                f"The model has {len(outputs)} outputs ({names}) but y provides {len(targets)} target "
+                f"array(s). Give one target per output, or one per output with a loss ({with_loss}), "
+                "in the outputs' order, or a dict keyed by output name."
+            )
+        targets = [None] * len(outputs)
+        for slot, target in zip(slots, _as_list(y_sample, None)):
+            targets[slot] = target
     if y_sample is None:
         targets = [None] * len(outputs)
-    config = model._compile_config
     params = list(model.parameters())
     if params:  # a custom train_step's model may build on its first step; the optimizer then builds itself
         model.optimizer.build(params)
-    loss_specs = per_output(config["loss"], names, "loss") if config["loss"] is not None else [None] * len(names)
-    losses = [losses_module.get(spec) if spec is not None else None for spec in loss_specs]
     if y_sample is not None:
         for name, fn, target in zip(names, losses, targets):
             if fn is not None and target is None:
@@ -136,6 +149,7 @@ def build_trainer(model, y_sample, y_pred, strategy) -> Trainer:
                       jit_compile=config["jit_compile"], precision=model._precision, strategy=strategy,
                       auto_scale_loss=config["auto_scale_loss"], steps_per_execution=config["steps_per_execution"],
                       output_shapes=[tuple(o.shape) for o in outputs] if known_outputs else None)
+    trainer.target_slots = slots
     if known_outputs:
         _warn_if_not_probabilities(model, losses, outputs)
     return trainer
@@ -175,7 +189,7 @@ def check_targets(trainer: Trainer, y_sample) -> None:
     """
     if y_sample is None or trainer.output_shapes is None:
         return
-    targets = _as_list(y_sample, trainer.output_names)
+    targets = _as_list(trainer.expand_targets(y_sample), trainer.output_names)
     for loss, target, shape in zip(trainer.losses, targets, trainer.output_shapes):
         if loss is not None and hasattr(loss, "check") and target is not None:
             loss.check(_shape_for_message(tuple(target.shape)), _shape_for_message(shape))
@@ -185,7 +199,7 @@ def check_label_range(trainer: Trainer, batches) -> None:
     """Integer labels of a sparse crossentropy must lie in ``[0, classes)`` (one pass per call)."""
     if not isinstance(batches, data_module.ArrayBatches) or batches.y is None or trainer.output_shapes is None:
         return
-    targets = _as_list(batches.y, trainer.output_names)
+    targets = _as_list(trainer.expand_targets(batches.y), trainer.output_names)
     for loss, target, shape in zip(trainer.losses, targets, trainer.output_shapes):
         if target is None or getattr(loss, "fused_kind", None) != "sparse_categorical" or len(shape) < 2:
             continue

@@ -109,7 +109,7 @@ class KerasStepsMixin:
         if loss is not None:
             batch = y_pred if not isinstance(y_pred, (list, tuple)) else y_pred[0]
             trainer.loss_tracker.update_state(loss, sample_weight=int(batch.shape[0]) if batch.dim() else 1)
-        trainer.compile_metrics.update_state(y, y_pred, sample_weight)
+        trainer.compile_metrics.update_state(trainer.expand_targets(y), y_pred, sample_weight)
         return self.get_metrics_result()
 
     def get_metrics_result(self) -> dict:

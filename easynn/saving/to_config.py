@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextvars
 import inspect
+import json
 from typing import Any
 
 import numpy as np
@@ -240,6 +241,25 @@ def _serialize_lambda(layer: Any) -> dict:
             "easynn never stores code in configs or model files. Define the function with `def` and "
             "register it with @easynn.saving.register_keras_serializable() (or write a Layer subclass)."
         ) from error
+    for key, value in (("output_shape", layer._output_shape), ("mask", layer.mask)):
+        if callable(value) or isinstance(value, torch.Tensor):
+            raise TypeError(
+                f"Lambda layer '{layer.name}' cannot be serialized: its `{key}` is a "
+                f"{type(value).__name__}, and easynn stores only plain values for it. Write a Layer subclass "
+                "(with compute_output_shape / compute_mask) to save this model."
+            )
+    if layer._output_shape is not None:
+        shape = layer._output_shape
+        config["output_shape"] = [list(s) for s in shape] if isinstance(shape, list) else list(shape)
+    if layer.arguments:
+        try:
+            json.dumps(layer.arguments)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"Lambda layer '{layer.name}' cannot be serialized: its `arguments` {sorted(layer.arguments)} are "
+                "not plain JSON values."
+            ) from None
+        config["arguments"] = dict(layer.arguments)
     return {
         "module": type(layer).__module__,
         "class_name": type(layer).__name__,

@@ -47,10 +47,11 @@ _leaves = leaves  # the name the rest of this module (and older callers) use
 def _convert(value: Any, name: str):
     if value is None:
         return None
-    if isinstance(value, (list, tuple)) and value and all(
-        isinstance(v, (np.ndarray, torch.Tensor)) for v in value
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (np.ndarray, torch.Tensor)) for v in value) and all(
+        v is None or isinstance(v, (np.ndarray, torch.Tensor)) for v in value
     ):
-        return [to_tensor(v, f"{name}[{i}]") for i, v in enumerate(value)]
+        # One array per input/output; ``None`` marks an output without a target (Keras).
+        return [None if v is None else to_tensor(v, f"{name}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, dict):
         return {k: to_tensor(v, f"{name}[{k!r}]") for k, v in value.items()}
     return to_tensor(value, name)

@@ -136,6 +136,22 @@ class Trainer:
         self._custom_logs: Mapping | None = None
         # Keras's optimizer loss_scale_factor: scale before backward; the step divides it out.
         self._optimizer_scales_loss = getattr(optimizer, "loss_scale_factor", None) is not None
+        # Targets given only for the outputs that have a loss (``loss=["mse", None]`` with
+        # ``y=y0``): the positions they fill, set by ``models/setup.py``; ``None``: one per output.
+        self.target_slots: list[int] | None = None
+
+    def expand_targets(self, y):
+        """``y`` with one entry per output: targets given only for the outputs with a loss are
+        placed at those outputs, ``None`` elsewhere (Keras lets ``y`` skip loss-less outputs)."""
+        if self.target_slots is None or y is None or isinstance(y, Mapping):
+            return y
+        given = list(y) if isinstance(y, (list, tuple)) else [y]
+        if len(given) != len(self.target_slots):
+            return y
+        full = [None] * len(self.losses)
+        for slot, target in zip(self.target_slots, given):
+            full[slot] = target
+        return full
 
     # ------------------------------------------------------------------ the loss
     def _autocast(self):
@@ -148,6 +164,8 @@ class Trainer:
 
         Formula: ``Σ_k w_k · loss_k(y_k, ŷ_k) + Σ model.losses``.
         """
+        if self.target_slots is not None:
+            y = self.expand_targets(y)
         outputs, targets = _as_list(y_pred, self.output_names), _as_list(y, self.output_names)
         loss = None
         terms = []
@@ -207,7 +225,8 @@ class Trainer:
             self.optimizer.step()
         loss = loss.detach()
         self._accumulate(loss, x)
-        self.compile_metrics.update_state(y, y_pred, sample_weight)
+        if self.compile_metrics:
+            self.compile_metrics.update_state(self.expand_targets(y), y_pred, sample_weight)
         return loss
 
     def test_step(self, x, y, sample_weight=None) -> torch.Tensor:
@@ -218,7 +237,8 @@ class Trainer:
             loss, y_pred = self._forward_loss_fn(x, y, sample_weight)
         loss = loss.detach()
         self._accumulate(loss, x)
-        self.compile_metrics.update_state(y, y_pred, sample_weight)
+        if self.compile_metrics:
+            self.compile_metrics.update_state(self.expand_targets(y), y_pred, sample_weight)
         return loss
 
     def predict_step(self, x):

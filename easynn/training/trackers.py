@@ -102,7 +102,10 @@ class CompileMetrics:
         for metric_list, target, output in zip(self.metric_lists, targets, outputs):
             if target is None:
                 continue
+            mask = getattr(output, "_keras_mask", None)
             output = output.detach()
+            if mask is not None:  # masked timesteps leave the metrics (Keras)
+                output._keras_mask = mask
             for metric in metric_list:
                 # `metrics` ignore sample weights, `weighted_metrics` use them (Keras).
                 weight = sample_weight if getattr(metric, "_weighted", True) else None

@@ -9,17 +9,17 @@ from easynn.saving.registry import (
     register_keras_serializable,
 )
 from easynn.saving.serialization import deserialize_keras_object, serialize_keras_object
+from easynn.training.py_dataset import PyDataset, Sequence
+from easynn.utils.file_utils import get_file
 from easynn.utils.graph import trace_graph
 from easynn.utils.image_dataset import image_dataset_from_directory
 from easynn.utils.image_utils import array_to_img, img_to_array, load_img, save_img
-from easynn.utils.text_dataset import text_dataset_from_directory
-from easynn.utils.file_utils import get_file
 from easynn.utils.numerics import normalize, to_categorical
 from easynn.utils.plotting import model_to_dot, plot_model
 from easynn.utils.progbar import Progbar
 from easynn.utils.seeding import set_random_seed
 from easynn.utils.sequence import pad_sequences, timeseries_dataset_from_array
-from easynn.training.py_dataset import PyDataset, Sequence
+from easynn.utils.text_dataset import text_dataset_from_directory
 
 __all__ = ["to_categorical", "normalize", "get_file", "plot_model", "model_to_dot", "Progbar", "set_random_seed", "trace_graph", "pad_sequences",
            "timeseries_dataset_from_array", "PyDataset", "Sequence",

@@ -82,18 +82,22 @@ def test_opt_in_consumer_and_non_supporting_layers():
 
     x = Embedding(10, 4, mask_zero=True)(PADDED)
     assert not Passive().supports_masking and OptIn().supports_masking
-    assert getattr(Passive()(x), "_keras_mask", None) is None
+    with pytest.warns(UserWarning, match="does not support masking"):
+        assert getattr(Passive()(x), "_keras_mask", None) is None
     y = OptIn()(x)
     assert y._keras_mask.tolist() == PADDED_MASK
     Consumer()(y * 1.0)
     assert seen["mask"] is None  # a plain tensor carries no mask
-    Consumer()(y)
+    with pytest.warns(UserWarning, match="does not support masking"):
+        Consumer()(y)
     assert seen["mask"].tolist() == PADDED_MASK
     explicit = torch.zeros(2, 5, dtype=torch.bool)
-    Consumer()(y, mask=explicit)
+    with pytest.warns(UserWarning, match="does not support masking"):
+        Consumer()(y, mask=explicit)
     assert seen["mask"] is explicit  # an explicit mask wins
     assert Dense(2)(y)._keras_mask.tolist() == PADDED_MASK  # built-in per-step layers pass it on
-    assert getattr(Flatten()(y), "_keras_mask", None) is None  # Flatten does not (as Keras)
+    with pytest.warns(UserWarning, match="does not support masking"):
+        assert getattr(Flatten()(y), "_keras_mask", None) is None  # Flatten does not (as Keras)
 
 
 def test_global_pooling_1d_reads_the_carried_mask():

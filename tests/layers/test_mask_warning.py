@@ -65,11 +65,6 @@ def test_layers_that_support_masking_are_not_warned_about():
         assert getattr(layer(x), "_keras_mask", None) is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the lead's 3-line hook in easynn/layers/base.py (Layer._call / _call_with_masks "
-    "call warn_if_mask_dropped)",
-)
 def test_calling_a_non_masking_layer_on_a_masked_input_warns():
     with pytest.warns(UserWarning, match="Layer 'flat_in_call' \\(of type Flatten\\)"):
         layers.Flatten(name="flat_in_call")(_masked())

@@ -155,11 +155,6 @@ def test_the_padded_model_output_carries_the_mask_the_metrics_read():
     assert float(m.result()) == pytest.approx(float((out.argmax(-1) == y)[real].float().mean()))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the lead's hook in easynn/training/trackers.py CompileMetrics.update_state: "
-    "output.detach() drops y_pred._keras_mask; re-attach it to the detached output",
-)
 def test_evaluate_on_a_padded_model_reports_accuracy_over_real_tokens():
     model, x, y = _padded_model_and_data()
     result = model.evaluate(x, y, batch_size=4, verbose=0, return_dict=True)
