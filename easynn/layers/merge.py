@@ -315,7 +315,9 @@ class Concatenate(_Merge):
         for dim in range(rank):
             if dim == axis:
                 continue
-            sizes = {s[dim] for s in shapes if s[dim] is not None}
+            # Only plain ints are compared: unknown sizes (None) and torch.export's symbolic
+            # sizes (SymInt, unhashable) are left to torch.cat, which checks them when it runs.
+            sizes = {s[dim] for s in shapes if isinstance(s[dim], int)}
             if len(sizes) > 1:
                 raise ValueError(
                     f"Layer '{self.name}' (Concatenate) requires inputs with matching shapes except for the "
