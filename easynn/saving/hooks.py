@@ -101,6 +101,9 @@ def _probe_build(layer: Any, build_config: dict) -> None:
     dtype_list = dtypes if isinstance(dtypes, list) else [dtypes] * len(shape_list)
     probes = []
     for shape, dtype in zip(shape_list, dtype_list):
+        if dtype == "string":  # a model whose first layer takes strings (TextVectorization)
+            probes.append(["x"])
+            continue
         torch_dtype = getattr(torch, str(dtype), None) if dtype else torch.get_default_dtype()
         if not isinstance(torch_dtype, torch.dtype) or not isinstance(shape, list):
             raise ValueError(f"Malformed build_config in the model config: {str(build_config)[:200]}")
@@ -227,7 +230,8 @@ def _to_tensor(value: Any, where: str) -> torch.Tensor:
         array = np.asarray(value)
         if array.dtype.kind not in "biuf":
             raise TypeError(f"{where} is {value!r}: a variable store holds numeric arrays only.")
-        tensor = torch.from_numpy(np.ascontiguousarray(array))
+        # np.ascontiguousarray makes a 0-d array 1-d; reshape keeps a scalar counter a scalar.
+        tensor = torch.from_numpy(np.ascontiguousarray(array).reshape(array.shape))
     return tensor.contiguous().clone()
 
 

@@ -5,6 +5,13 @@ The weights file holds tensors keyed ``"0"``, ``"1"``, ... in the order of ``mod
 kernel is ``(in, out)``), always as CPU tensors. Its safetensors metadata records, for each
 position, the owning layer's name, the weight's name and its shape, so that a mismatch can be
 reported by layer.
+
+A file written by ``save_weights`` also holds, as Keras's ``.weights.h5`` does, what layers with a
+``save_own_variables`` hook stored: tensors keyed ``"own.0"``, ``"own.1"``, ... and, in the
+metadata, ``"own_variables"``: the JSON list of ``[layer path, store key]`` for each (format
+version 2). ``load_weights`` gives those stores to the layers' ``load_own_variables`` after the
+weights. Files without that section (format version 1, and the ``model.safetensors`` member of a
+model file, whose own variables live in their own member) load as before.
 """
 
 from __future__ import annotations
@@ -18,12 +25,13 @@ import torch
 from safetensors.torch import load as _st_load
 from safetensors.torch import save as _st_save
 
-from easynn.saving import files
+from easynn.saving import files, hooks
 
 __all__ = ["weights_to_bytes", "bytes_to_tensors", "assign_weights", "save_weights", "load_weights", "read_weights_bytes"]
 
 WEIGHTS_FORMAT = "easynn.weights"
 WEIGHTS_MEMBER = "model.safetensors"
+_OWN_PREFIX = "own."  # keys of the own-variables section (the weights are keyed by bare numbers)
 
 
 def _entries(model) -> list[tuple[Any, str, torch.Tensor]]:
@@ -50,8 +58,17 @@ def _entries(model) -> list[tuple[Any, str, torch.Tensor]]:
     return out
 
 
-def weights_to_bytes(model) -> bytes:
-    """The model's weights as safetensors bytes (CPU copies, Keras layout, keyed by position)."""
+def weights_to_bytes(model, own_variables: bool = False) -> bytes:
+    """The model's weights as safetensors bytes (CPU copies, Keras layout, keyed by position).
+
+    Args:
+        model: the model whose weights are written.
+        own_variables: also store the layers' ``save_own_variables`` stores (``save_weights``
+            does; a model file keeps them in its own member instead).
+
+    Raises:
+        TypeError: if a ``save_own_variables`` store has a non-string key or a non-numeric value.
+    """
     tensors: dict[str, torch.Tensor] = {}
     described = []
     owner_numbers: dict[int, int] = {}
@@ -67,6 +84,12 @@ def weights_to_bytes(model) -> bytes:
         described.append({"layer": owner.name, "owner": number, "name": name, "shape": list(value.shape)})
     metadata = {"format": WEIGHTS_FORMAT, "format_version": "1", "model": str(getattr(model, "name", "")),
                 "weights": json.dumps(described)}
+    if own_variables:
+        own_tensors, own_index = hooks.collect_own_variables(model)
+        if own_index:  # files without hooks stay exactly as version 1 wrote them
+            tensors.update({_OWN_PREFIX + key: value for key, value in own_tensors.items()})
+            metadata["own_variables"] = json.dumps(own_index)
+            metadata["format_version"] = "2"
     return _st_save(tensors, metadata=metadata)
 
 
@@ -91,6 +114,13 @@ def bytes_to_tensors(data: bytes, source: str) -> tuple[list[torch.Tensor], list
     Raises:
         ValueError: for truncated or corrupted data, or a safetensors file not written by easynn.
     """
+    values, described, _ = _parse(data, source)
+    return values, described
+
+
+def _parse(data: bytes, source: str) -> tuple[list[torch.Tensor], list[dict], dict[str, dict] | None]:
+    """``bytes_to_tensors`` plus the own-variable stores by layer path (None when the file has
+    no own-variables section), all checked before anything is assigned."""
     try:
         header = _header(data, source)
     except ValueError:
@@ -108,8 +138,10 @@ def bytes_to_tensors(data: bytes, source: str) -> tuple[list[torch.Tensor], list
             "position metadata). Load such files with safetensors.torch.load_file() and set the "
             "tensors yourself with load_state_dict() or set_weights()."
         )
+    own = {key[len(_OWN_PREFIX):]: tensors.pop(key) for key in list(tensors) if key.startswith(_OWN_PREFIX)}
     try:
         described = json.loads(metadata.get("weights", "[]"))
+        own_index = json.loads(metadata["own_variables"]) if "own_variables" in metadata else None
         keys = sorted(tensors, key=int)
     except (ValueError, TypeError):
         raise ValueError(f"{source} is corrupted: its weight metadata cannot be read.") from None
@@ -119,7 +151,11 @@ def bytes_to_tensors(data: bytes, source: str) -> tuple[list[torch.Tensor], list
     for value, info in zip(values, described):
         if list(value.shape) != list(info.get("shape", [])):
             raise ValueError(f"{source} is corrupted: the shape recorded for weight '{info.get('name')}' does not match its data.")
-    return values, described
+    if own_index is None:
+        if own:
+            raise ValueError(f"{source} is corrupted: it holds own variables but no own-variables index.")
+        return values, described, None
+    return values, described, hooks.own_variable_stores(own, own_index, source)
 
 
 def _groups(items: list[tuple[str, Any]]) -> list[tuple[str, list[int]]]:
@@ -181,9 +217,10 @@ def assign_weights(model, values: list[torch.Tensor], described: list[dict], sou
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
-    """Write the model's weights to ``filepath`` (safetensors, any extension), atomically."""
+    """Write the model's weights, and its layers' ``save_own_variables`` stores, to ``filepath``
+    (safetensors, any extension), atomically."""
     files.check_path(filepath)
-    data = weights_to_bytes(model)
+    data = weights_to_bytes(model, own_variables=True)
     files.atomic_write(filepath, lambda handle: handle.write(data), overwrite=overwrite)
 
 
@@ -233,9 +270,11 @@ def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
         keras_h5.load_weights_h5(model, files.check_path(filepath), skip_mismatch=skip_mismatch)
         return
     data, source = read_weights_bytes(filepath)
-    values, described = bytes_to_tensors(data, source)
+    values, described, own_stores = _parse(data, source)
     _ensure_built(model, described, source)
     assign_weights(model, values, described, source, skip_mismatch=skip_mismatch)
+    if own_stores is not None:  # Keras's order: the weights, then load_own_variables
+        hooks.restore_own_variables(model, own_stores)
 
 
 def _ensure_built(model, described: list[dict], source: str) -> None:
