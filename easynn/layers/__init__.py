@@ -93,6 +93,7 @@ from easynn.layers.preprocessing import (
     CenterCrop,
     CutMix,
     Equalization,
+    IntegerLookup,
     MixUp,
     Normalization,
     RandAugment,
@@ -119,6 +120,8 @@ from easynn.layers.preprocessing import (
     Rescaling,
     Resizing,
     Solarization,
+    StringLookup,
+    TextVectorization,
 )
 from easynn.layers.reshaping import (
     Cropping1D,
@@ -177,7 +180,7 @@ __all__ = [
     "RandomShear", "RandomSharpness", "Solarization", "RandomPosterization", "RandomColorDegeneration", "MixUp",
     "CutMix", "Equalization", "RandAugment", "RandomErasing",
     "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur", "RandomPerspective",
-    "RandomElasticTransform",
+    "RandomElasticTransform", "TextVectorization", "StringLookup", "IntegerLookup",
     "GroupNormalization", "UnitNormalization", "ActivityRegularization", "AlphaDropout", "GaussianDropout",
     "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
 ]

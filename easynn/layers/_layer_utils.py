@@ -61,6 +61,8 @@ def _first_tensor(value: Any) -> torch.Tensor | None:
 def _dtype_of(value: Any):
     if isinstance(value, torch.Tensor):
         return value.dtype
+    if _is_strings(value):  # a batch of text (TextVectorization); "string" as in Keras
+        return "string"
     if isinstance(value, (list, tuple)):
         return [_dtype_of(v) for v in value]
     return None
@@ -69,9 +71,15 @@ def _dtype_of(value: Any):
 def _shape_of(value: Any):
     if isinstance(value, torch.Tensor):
         return tuple(value.shape)
+    if _is_strings(value):  # a batch of text: shape (batch,)
+        return (len(value),)
     if isinstance(value, (list, tuple)):
         return [_shape_of(v) for v in value]
     return None
+
+
+def _is_strings(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, str) for v in value)
 
 
 def _plain(value: Any) -> bool:

@@ -14,6 +14,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import torch
 
+from easynn.training._strings import is_string_batch, strings  # text batches (StringBatch)
+
 __all__ = ["tree_map", "leaves", "to_tensor", "unpack_batch", "order_targets", "BatchChecker",
            "Continuation", "check_steps", "add_note"]
 
@@ -28,6 +30,8 @@ def add_note(error: BaseException, note: str) -> None:
 
 def tree_map(fn, value):
     """Apply ``fn`` to every tensor in a tensor / list / tuple / dict structure."""
+    if is_string_batch(value):  # text: a batch of strings is one leaf (see StringBatch)
+        return fn(value)
     if isinstance(value, (list, tuple)):
         return type(value)(tree_map(fn, v) for v in value)
     if isinstance(value, dict):
@@ -39,6 +43,8 @@ def tree_map(fn, value):
 
 def leaves(value) -> list:
     """The tensors of a nested structure, in order (``None`` entries skipped)."""
+    if is_string_batch(value):  # text: a batch of strings is one leaf (see StringBatch)
+        return [value]
     if isinstance(value, (list, tuple)):
         return [t for v in value for t in leaves(v)]
     if isinstance(value, dict):
@@ -54,6 +60,8 @@ def to_tensor(value: Any, name: str = "x") -> torch.Tensor:
     """
     if isinstance(value, torch.Tensor):
         tensor = value
+    elif is_string_batch(value):  # text batches pass through as lists of str (see StringBatch)
+        return strings(value)
     else:
         try:
             array = np.asarray(value)
@@ -110,6 +118,8 @@ def order_targets(value, names: list[str] | None, label: str = "y"):
 
 def _paths(value, prefix: str) -> list[tuple[str, Any]]:
     """``(path, leaf)`` pairs of a nested structure: ``x[0]``, ``x['image']``..."""
+    if is_string_batch(value):  # text: one leaf
+        return [(prefix, value)]
     if isinstance(value, (list, tuple)):
         return [p for i, v in enumerate(value) for p in _paths(v, f"{prefix}[{i}]")]
     if isinstance(value, dict):

@@ -33,6 +33,8 @@ __all__ = ["Trainer", "SingleProcess", "pack_data", "unpack_data"]
 
 
 def _batch_size(x) -> int:
+    if isinstance(x, list) and x and isinstance(x[0], str):  # a batch of strings (text layers)
+        return len(x)
     while isinstance(x, (list, tuple)):
         x = x[0]
     if isinstance(x, dict):

@@ -9,7 +9,8 @@
 * :mod:`color_jitter`: RandomHue, RandomSaturation, RandomColorJitter;
 * :mod:`geometric`: RandomGaussianBlur, RandomPerspective, RandomElasticTransform;
 * :mod:`rand_augment`: RandAugment;
-* :mod:`mixing`: MixUp, CutMix (also on ``{"images", "labels"}`` dicts).
+* :mod:`mixing`: MixUp, CutMix (also on ``{"images", "labels"}`` dicts);
+* :mod:`text_vectorization`: TextVectorization; :mod:`string_lookup`: StringLookup, IntegerLookup.
 
 Random layers act only with ``training=True`` (inside ``fit``) and are the identity otherwise.
 """
@@ -43,6 +44,8 @@ from easynn.layers.preprocessing.image import CenterCrop, Resizing
 from easynn.layers.preprocessing.mixing import CutMix, MixUp
 from easynn.layers.preprocessing.numeric import Normalization, Rescaling
 from easynn.layers.preprocessing.rand_augment import RandAugment
+from easynn.layers.preprocessing.string_lookup import IntegerLookup, StringLookup
+from easynn.layers.preprocessing.text_vectorization import TextVectorization
 
 __all__ = [
     "Rescaling", "Normalization", "Resizing", "CenterCrop", "RandomFlip", "RandomRotation", "RandomZoom",
@@ -50,5 +53,5 @@ __all__ = [
     "RandomInvert", "AutoContrast", "RandomShear", "RandomSharpness", "Solarization", "RandomPosterization",
     "RandomColorDegeneration", "Equalization", "RandomErasing", "MixUp", "CutMix",
     "RandAugment", "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur", "RandomPerspective",
-    "RandomElasticTransform",
+    "RandomElasticTransform", "TextVectorization", "StringLookup", "IntegerLookup",
 ]
