@@ -124,12 +124,28 @@ class KerasStepsMixin:
         return results
 
     def _attribute_metrics(self) -> list:
-        """Metric objects held as attributes of the model (e.g. ``self.loss_tracker = Mean()``)."""
+        """Metric objects held as attributes of the model (e.g. ``self.loss_tracker = Mean()``).
+
+        A custom ``train_step`` reads ``self.metrics`` twice per batch: the scan is kept until an
+        attribute of the model is set or deleted.
+        """
+        cached = self.__dict__.get("_attribute_metrics_cache")
+        if cached is not None:
+            return list(cached)
         found = []
         for value in list(vars(self).values()) + list(getattr(self, "_modules", {}).values()):
             if _is_metric(value) and not any(value is m for m in found):
                 found.append(value)
+        self.__dict__["_attribute_metrics_cache"] = tuple(found)
         return found
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.__dict__.pop("_attribute_metrics_cache", None)
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self.__dict__.pop("_attribute_metrics_cache", None)
+        super().__delattr__(name)
 
     @property
     def metrics(self) -> list:
