@@ -332,8 +332,8 @@ class Layer(WeightsMixin, nn.Module):
                 from easynn.layers.symbolic import call_symbolically
 
                 return call_symbolically(self, args, kwargs)
-            if isinstance(inputs, np.ndarray):  # Keras layers take NumPy arrays too
-                args = (torch.as_tensor(inputs),) + args[1:]
+            if isinstance(inputs, np.ndarray) and inputs.dtype.kind not in "USO":  # Keras layers take NumPy
+                args = (torch.as_tensor(inputs),) + args[1:]  # arrays too (strings stay for text layers)
         if not self.built:
             self._build_on(args[0] if args else kwargs.get("inputs"))
         if args and isinstance(args[0], torch.Tensor) and args[0].is_floating_point():

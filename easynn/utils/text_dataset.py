@@ -2,8 +2,8 @@
 
 Each file is read when its batch is drawn (UTF-8, undecodable bytes replaced by U+FFFD) and
 given whole, or cut to its first ``max_length`` characters. A batch is ``(list_of_str, labels)``:
-easynn has no string tensors, so turn the strings into numbers yourself (a tokenizer, then
-``pad_sequences``) before they reach a model; ``fit`` takes numbers only. Indexing, shuffling and
+easynn has no string tensors: the lists of ``str`` go to the model's first layer as they are,
+so start the model with ``TextVectorization`` (or tokenize yourself, then ``pad_sequences``). Indexing, shuffling and
 splitting follow Keras's rules: see ``easynn.utils.dataset_utils``.
 """
 

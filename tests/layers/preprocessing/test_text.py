@@ -253,3 +253,16 @@ def test_integer_lookup():
     assert IntegerLookup.from_config(adapted.get_config()).get_vocabulary() == [-1, 3, 5, 7]
     with pytest.raises(ValueError, match="max_tokens"):
         IntegerLookup(max_tokens=0)
+
+
+def test_a_model_called_on_a_numpy_string_array_directly():
+    import numpy as np
+
+    import easynn
+
+    vectorize = easynn.layers.TextVectorization(output_sequence_length=3)
+    vectorize.adapt(["a b c", "b c", "c"])
+    model = easynn.Sequential([vectorize])
+    out = model(np.array(["c b", "zzz"]))
+    # c is the most frequent token (index 2), then b (3); zzz is OOV (1); padded with 0.
+    assert out.tolist() == [[2, 3, 0], [1, 0, 0]]
