@@ -30,7 +30,9 @@ class BatchCounter(Layer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.seen = np.zeros((), dtype=np.int64)
-        self.kernel_source = None  # a Dense whose weights must already be loaded when the store arrives
+        # A Dense whose weights must already be loaded when the store arrives; set with
+        # object.__setattr__ so that torch does not register it as a sublayer of the counter.
+        object.__setattr__(self, "kernel_source", None)
 
     def call(self, inputs, training=None):
         if training:
@@ -46,12 +48,19 @@ class BatchCounter(Layer):
         self.seen = np.array(store["seen"])
 
 
-def _model():
+class NoHooks(Layer):
+    """The same place in a model as a BatchCounter, without saving hooks (an older version)."""
+
+    def call(self, inputs, training=None):
+        return inputs
+
+
+def _model(counter=BatchCounter):
     inputs = easynn.Input(shape=(3,))
     dense = Dense(2, name="dense")
-    left = BatchCounter(name="left")
-    right = BatchCounter(name="right")
-    left.kernel_source = dense
+    left = counter(name="left")
+    right = counter(name="right")
+    object.__setattr__(left, "kernel_source", dense)
     hidden = dense(inputs)
     model = easynn.Model(inputs, easynn.layers.Add()([left(hidden), right(hidden)]))
     return model, left, right
@@ -136,14 +145,25 @@ def test_version_1_files_still_load_and_call_no_hook(tmp_path):
     np.testing.assert_array_equal(target.get_weights()[0], source.get_weights()[0])
 
 
-def test_a_model_file_loads_into_load_weights_as_before(tmp_path):
-    source, left, _ = _model()
-    left.seen = np.array(4)
-    source.save(tmp_path / "m.keras")
-    target, t_left, _ = _model()
-    target.load_weights(tmp_path / "m.keras")
+def test_load_weights_of_a_model_file_restores_its_own_variables_too(tmp_path):
+    source, left, right = _model()
+    left.seen, right.seen = np.array(4), np.array(2)
+    source.save(tmp_path / "m.keras")  # own variables in the member own_variables.safetensors
+    target, t_left, t_right = _model()
+    target.load_weights(tmp_path / "m.keras")  # Keras: load_weights on a .keras file loads them as well
     np.testing.assert_array_equal(target.get_weights()[0], source.get_weights()[0])
-    assert int(t_left.seen) == 0 and CALLS == []  # a model file's own variables stay in its own member
+    assert (int(t_left.seen), int(t_right.seen)) == (4, 2)
+    np.testing.assert_array_equal(CALLS[0][1], source.get_layer("dense").get_weights()[0][0])
+
+
+def test_load_weights_of_a_model_file_without_own_variables_calls_no_hook(tmp_path):
+    source, _, _ = _model(NoHooks)
+    source.save(tmp_path / "old.keras")
+    target, t_left, _ = _model()
+    t_left.seen = np.array(9)
+    target.load_weights(tmp_path / "old.keras")
+    assert CALLS == [] and int(t_left.seen) == 9
+    np.testing.assert_array_equal(target.get_weights()[0], source.get_weights()[0])
 
 
 def _rewrite(path, change):

@@ -10,8 +10,9 @@ A file written by ``save_weights`` also holds, as Keras's ``.weights.h5`` does, 
 ``save_own_variables`` hook stored: tensors keyed ``"own.0"``, ``"own.1"``, ... and, in the
 metadata, ``"own_variables"``: the JSON list of ``[layer path, store key]`` for each (format
 version 2). ``load_weights`` gives those stores to the layers' ``load_own_variables`` after the
-weights. Files without that section (format version 1, and the ``model.safetensors`` member of a
-model file, whose own variables live in their own member) load as before.
+weights. Files without that section (format version 1) load as before. ``load_weights`` on a
+model file (``model.save``) reads its ``model.safetensors`` member and, as Keras does, its
+``own_variables.safetensors`` member too.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ __all__ = ["weights_to_bytes", "bytes_to_tensors", "assign_weights", "save_weigh
 WEIGHTS_FORMAT = "easynn.weights"
 WEIGHTS_MEMBER = "model.safetensors"
 _OWN_PREFIX = "own."  # keys of the own-variables section (the weights are keyed by bare numbers)
+# Members of a model file (model_file.py writes them; model_file imports this module, not the reverse).
+_CONFIG_MEMBER, _OWN_VARIABLES_MEMBER = "config.json", "own_variables.safetensors"
 
 
 def _entries(model) -> list[tuple[Any, str, torch.Tensor]]:
@@ -235,19 +238,45 @@ def _open_for_reading(filepath) -> str:
 
 def read_weights_bytes(filepath) -> tuple[bytes, str]:
     """The weights bytes of a weights file or of a model file (its model.safetensors member)."""
+    data, source, _ = _read(filepath)
+    return data, source
+
+
+def _read(filepath) -> tuple[bytes, str, dict[str, dict] | None]:
+    """``read_weights_bytes`` plus, for a model file, its own-variable stores (None if it has none)."""
     path = _open_for_reading(filepath)
     with open(path, "rb") as handle:
         head = handle.read(8)
     source = f"'{path}'"
     if files.is_zip(head):
-        names, members = files.read_archive(path, {WEIGHTS_MEMBER: files.MAX_MEMBER_BYTES})
+        wanted = {WEIGHTS_MEMBER: files.MAX_MEMBER_BYTES, _CONFIG_MEMBER: files.MAX_JSON_BYTES,
+                  _OWN_VARIABLES_MEMBER: files.MAX_MEMBER_BYTES}
+        names, members = files.read_archive(path, wanted)
         if WEIGHTS_MEMBER not in members:
             raise ValueError(_not_easynn_zip(path, names))
-        return members[WEIGHTS_MEMBER], f"{source} (member {WEIGHTS_MEMBER})"
+        return members[WEIGHTS_MEMBER], f"{source} (member {WEIGHTS_MEMBER})", _model_file_stores(members, source)
     if os.path.getsize(path) > files.MAX_MEMBER_BYTES:
         raise ValueError(f"{source} is larger than the cap of {files.MAX_MEMBER_BYTES} bytes.")
     with open(path, "rb") as handle:
-        return handle.read(), source
+        return handle.read(), source, None
+
+
+def _model_file_stores(members: dict[str, bytes], source: str) -> dict[str, dict] | None:
+    """The own-variable stores of a model file (indexed in its config.json), checked."""
+    try:
+        config = json.loads(members.get(_CONFIG_MEMBER, b"{}"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError(f"{source} is corrupted: its {_CONFIG_MEMBER} is not valid JSON.") from None
+    index = config.get("own_variables") if isinstance(config, dict) else None
+    if not index:
+        return None
+    if _OWN_VARIABLES_MEMBER not in members:
+        raise ValueError(f"{source} is incomplete or corrupted: the member {_OWN_VARIABLES_MEMBER} is missing.")
+    try:
+        tensors = _st_load(members[_OWN_VARIABLES_MEMBER])
+    except Exception as error:  # safetensors raises its own error type
+        raise ValueError(f"{source} is corrupted: {_OWN_VARIABLES_MEMBER} cannot be read ({error}).") from None
+    return hooks.own_variable_stores(tensors, index, source)
 
 
 def _not_easynn_zip(path: str, names: list[str]) -> str:
@@ -258,7 +287,8 @@ def _not_easynn_zip(path: str, names: list[str]) -> str:
 
 
 def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
-    """Load weights written by ``save_weights`` (or the weights inside a ``model.save`` file).
+    """Load weights written by ``save_weights`` (or the weights inside a ``model.save`` file), then
+    give layers with a ``load_own_variables`` hook the stores their ``save_own_variables`` wrote.
 
     Raises:
         FileNotFoundError: if nothing is at ``filepath``.
@@ -269,8 +299,9 @@ def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
     if keras_h5.is_keras_weights_file(_open_for_reading(filepath)):  # written by Keras 3
         keras_h5.load_weights_h5(model, files.check_path(filepath), skip_mismatch=skip_mismatch)
         return
-    data, source = read_weights_bytes(filepath)
-    values, described, own_stores = _parse(data, source)
+    data, source, own_stores = _read(filepath)
+    values, described, file_stores = _parse(data, source)
+    own_stores = file_stores if own_stores is None else own_stores
     _ensure_built(model, described, source)
     assign_weights(model, values, described, source, skip_mismatch=skip_mismatch)
     if own_stores is not None:  # Keras's order: the weights, then load_own_variables
