@@ -353,3 +353,20 @@ def test_fused_clipped_sparse_crossentropy_second_order_and_vmap():
     batched = torch.func.vmap(lambda t: clipped_sparse_crossentropy(t, labels, 0.0, 1e9))(z.detach().expand(2, 5, 3))
     ref = torch.nn.functional.cross_entropy(z.detach(), labels)
     torch.testing.assert_close(batched, ref.expand(2))
+
+
+def test_broadcastable_shapes_are_broadcast_with_a_warning_as_keras():
+    """(batch, 10) targets against (batch, 1) outputs: Keras broadcasts; easynn too, and warns once."""
+    y_true = torch.arange(12.0).reshape(3, 4)
+    y_pred = torch.tensor([[1.0], [2.0], [3.0]])
+    expected = ((y_true - y_pred) ** 2).mean()
+    with pytest.warns(UserWarning, match=r"y_true.shape=\(3, 4\) and y_pred.shape=\(3, 1\): they are broadcast"):
+        value = losses.MeanSquaredError()(y_true, y_pred)
+    assert value.item() == pytest.approx(expected.item())
+    import warnings as _warnings
+
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("error")
+        losses.MeanSquaredError()(y_true, y_pred)  # once per shape pair
+    with pytest.raises(ValueError, match="same shape"):
+        losses.MeanSquaredError()(torch.zeros(3, 4), torch.zeros(3, 2))  # does not broadcast

@@ -414,3 +414,44 @@ def test_a_keras_written_file_is_named_as_such(tmp_path):
         archive.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n")
     with pytest.raises(ValueError, match="written by Keras.*model.weights.h5"):
         saving.load_model(path)
+
+
+@saving.register_keras_serializable(package="test_dense_store")
+class _ShiftedDense(Dense):
+    """A Dense subclass with one extra variable, stored by its own hooks (Dense stores kernel, bias)."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(units, **kwargs)
+        self.shift = easynn.Variable(np.full((units,), 0.5, "float32"), name="shift")
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store["shift"] = self.shift.numpy()
+
+    def load_own_variables(self, store):
+        self.shift.assign(store["shift"])
+        for i, v in enumerate(w for w in self.weights if w is not self.shift):
+            v.assign(store[f"{i}"])
+
+    def call(self, inputs):
+        return super().call(inputs) + self.shift
+
+
+def test_dense_stores_only_its_kernel_and_bias_so_subclasses_add_their_own(tmp_path):
+    layer = Dense(3)
+    layer(torch.zeros(2, 4))
+    store = {}
+    layer.save_own_variables(store)
+    assert sorted(store) == ["0", "1"]
+    np.testing.assert_array_equal(store["0"], layer.kernel.detach().numpy())
+    np.testing.assert_array_equal(store["1"], layer.bias.detach().numpy())
+
+    model = easynn.Sequential([easynn.Input((4,)), _ShiftedDense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    x, y = np.random.default_rng(0).normal(size=(8, 4)).astype("float32"), np.ones((8, 2), "float32")
+    model.fit(x, y, epochs=2, verbose=0)
+    path = tmp_path / "shifted.keras"
+    model.save(path)
+    restored = saving.load_model(path)
+    np.testing.assert_allclose(restored.layers[0].shift.numpy(), model.layers[0].shift.numpy())
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)

@@ -264,9 +264,14 @@ class WeightsMixin:
 
         Keras's hook, called by ``model.save``; values are in Keras's layout (see ``keras_layout``).
         """
-        trainable, non_trainable = self._own_weights()
-        for index, weight in enumerate(trainable + non_trainable):
+        for index, weight in enumerate(self._stored_variables()):
             store[str(index)] = self.keras_layout(weight.detach()).cpu().numpy().copy()
+
+    def _stored_variables(self) -> list:
+        """What ``save_own_variables`` stores, in order: this layer's own weights (a built-in
+        layer may list only the variables it creates itself, as Keras's ``Dense`` does)."""
+        trainable, non_trainable = self._own_weights()
+        return trainable + non_trainable
 
     def load_own_variables(self, store) -> None:
         """Read what ``save_own_variables`` wrote, checking the count and every shape first.
@@ -275,8 +280,7 @@ class WeightsMixin:
             ValueError: if ``store`` holds another number of variables or a different shape
                 (nothing is changed then).
         """
-        trainable, non_trainable = self._own_weights()
-        weights = trainable + non_trainable
+        weights = self._stored_variables()
         if len(list(store.keys())) != len(weights):
             raise ValueError(
                 f"Layer '{self.name}' expected {len(weights)} variables, but received {len(list(store.keys()))} "

@@ -134,6 +134,11 @@ class Dense(Layer):
     def final_activation(self) -> str | None:
         return fused_activation_name(self.activation)
 
+    def _stored_variables(self) -> list:
+        # Keras's Dense stores its kernel ("0") and bias ("1") only: a subclass that adds
+        # variables stores them itself (keras-io's save_own_variables guide relies on it).
+        return [self.kernel] + ([self.bias] if self.bias is not None else [])
+
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from typing import Any
 
 import torch
@@ -47,9 +49,38 @@ def _check_sparse(name: str, yt: tuple, yp: tuple) -> None:
         )
 
 
+_BROADCAST_WARNED: set = set()
+
+
+def _broadcastable(yt: tuple, yp: tuple) -> bool:
+    """NumPy broadcasting, right-aligned, with ``None`` (an unknown batch size) matching anything."""
+    for a, b in zip(reversed(yt), reversed(yp)):
+        if a is None or b is None or a == b or a == 1 or b == 1:
+            continue
+        return False
+    return True
+
+
 def _check_same(name: str, yt: tuple, yp: tuple) -> None:
-    # Keras squeezes/expands a trailing axis of size 1, so (batch,) vs (batch, 1) is accepted.
+    """y_true and y_pred must match, up to a trailing axis of size 1 (Keras squeezes/expands it).
+
+    Other shapes that broadcast, e.g. ``(batch, 10)`` targets against ``(batch, 1)`` outputs,
+    are computed as Keras computes them (broadcast, then averaged), with a warning once per
+    shape pair: it is usually a mistake in the targets. Shapes that do not broadcast raise.
+    """
     if yt == yp or yt + (1,) == yp or yt == yp + (1,):
+        return
+    if len(yt) == len(yp) and _broadcastable(yt, yp):
+        key = (name, yt, yp)
+        if key not in _BROADCAST_WARNED:
+            _BROADCAST_WARNED.add(key)
+            warnings.warn(
+                f"`{name}` received y_true.shape={yt} and y_pred.shape={yp}: they are broadcast together "
+                "and the loss averages over the broadcast shape, as Keras does. If the shapes should "
+                "match, fix the targets (or the model's last layer).",
+                UserWarning,
+                stacklevel=3,
+            )
         return
     raise ValueError(
         f"`{name}` expects y_true and y_pred of the same shape. Received: y_true.shape={yt}, "
