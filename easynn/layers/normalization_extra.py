@@ -20,7 +20,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from easynn import _validation, initializers, regularizers
+from easynn import _validation, constraints, initializers, regularizers
 from easynn.layers.base import Layer
 
 __all__ = ["GroupNormalization", "UnitNormalization"]
@@ -54,6 +54,7 @@ class GroupNormalization(Layer):
         scale: learn the scale ``gamma``.
         beta_initializer, gamma_initializer: initializers (``zeros``, ``ones``).
         beta_regularizer, gamma_regularizer: optional penalties.
+        beta_constraint, gamma_constraint: optional projections after each optimizer update.
         **kwargs: base layer arguments.
 
     Shape:
@@ -87,6 +88,8 @@ class GroupNormalization(Layer):
         gamma_initializer: Any = "ones",
         beta_regularizer: Any = None,
         gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -105,6 +108,8 @@ class GroupNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint, argument="beta_constraint")
+        self.gamma_constraint = constraints.get(gamma_constraint, argument="gamma_constraint")
         self._axis: int | None = None
         self._groups: int | None = None
 
@@ -119,12 +124,14 @@ class GroupNormalization(Layer):
             )
         self._groups = groups
         self.gamma = (
-            self.add_weight((channels,), self.gamma_initializer, regularizer=self.gamma_regularizer, name="gamma")
+            self.add_weight((channels,), self.gamma_initializer, regularizer=self.gamma_regularizer, name="gamma",
+                            constraint=self.gamma_constraint)
             if self.scale
             else None
         )
         self.beta = (
-            self.add_weight((channels,), self.beta_initializer, regularizer=self.beta_regularizer, name="beta")
+            self.add_weight((channels,), self.beta_initializer, regularizer=self.beta_regularizer, name="beta",
+                            constraint=self.beta_constraint)
             if self.center
             else None
         )
@@ -160,6 +167,8 @@ class GroupNormalization(Layer):
             gamma_initializer=initializers.serialize(self.gamma_initializer),
             beta_regularizer=regularizers.serialize(self.beta_regularizer),
             gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
+            beta_constraint=constraints.serialize(self.beta_constraint),
+            gamma_constraint=constraints.serialize(self.gamma_constraint),
         )
         return config
 

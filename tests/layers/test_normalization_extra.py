@@ -173,3 +173,23 @@ def test_save_and_load_in_a_sequential(tmp_path):
     for old, new in zip(model.get_weights(), restored.get_weights()):
         np.testing.assert_array_equal(new, old)
     np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6, atol=1e-6)
+
+
+def test_group_normalization_constraints_project_after_each_step_and_round_trip():
+    import numpy as np
+
+    import easynn
+    from easynn import constraints
+    from easynn.layers import GroupNormalization
+
+    layer = GroupNormalization(groups=2, gamma_constraint=constraints.NonNeg(), beta_constraint="unit_norm")
+    model = easynn.Sequential([easynn.Input((6, 4)), layer])
+    model.compile(optimizer=easynn.optimizers.SGD(learning_rate=5.0), loss="mse")
+    rng = np.random.default_rng(0)
+    model.fit(rng.normal(size=(16, 6, 4)).astype("float32"), -5 * np.ones((16, 6, 4), "float32"), epochs=2, verbose=0)
+    gamma, beta = layer.get_weights()
+    assert (gamma >= 0).all()
+    assert np.linalg.norm(beta) == pytest.approx(1.0, rel=1e-5)
+    clone = GroupNormalization.from_config(layer.get_config())
+    assert isinstance(clone.gamma_constraint, constraints.NonNeg)
+    assert isinstance(clone.beta_constraint, constraints.UnitNorm)
