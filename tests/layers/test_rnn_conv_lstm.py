@@ -84,3 +84,26 @@ def test_stateful_and_initial_state():
     torch.testing.assert_close(layer(x), plain(x, initial_state=[h, c]))
     layer.reset_states()
     torch.testing.assert_close(layer(x), first)
+
+
+def test_conv_lstm_constraints_project_each_filter_after_every_step():
+    import numpy as np
+
+    import easynn
+    from easynn import constraints
+
+    layer = easynn.layers.ConvLSTM2D(
+        3, 3, padding="same", kernel_constraint=constraints.MaxNorm(0.3, axis=[0, 1, 2]),
+        recurrent_constraint="non_neg", bias_constraint=constraints.NonNeg(),
+    )
+    model = easynn.Sequential([easynn.Input((2, 5, 5, 2)), layer])
+    model.compile(optimizer=easynn.optimizers.SGD(learning_rate=2.0), loss="mse")
+    rng = np.random.default_rng(0)
+    model.fit(rng.normal(size=(4, 2, 5, 5, 2)).astype("float32"), -np.ones((4, 5, 5, 3), "float32"),
+              epochs=2, verbose=0)
+    kernel, recurrent, bias = layer.get_weights()
+    assert np.sqrt((kernel ** 2).sum(axis=(0, 1, 2))).max() <= 0.3 + 1e-5
+    assert recurrent.min() >= 0 and bias.min() >= 0
+    config = layer.get_config()
+    clone = easynn.layers.ConvLSTM2D.from_config(config)
+    assert isinstance(clone.kernel_constraint, constraints.MaxNorm) and clone.kernel_constraint.axis == [0, 1, 2]

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from easynn import _validation, activations, initializers, regularizers
+from easynn import _validation, activations, constraints, initializers, regularizers
 from easynn.layers.rnn.base import RecurrentBase, dropout_mask, first_shape, masked_loop
 
 __all__ = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
@@ -69,6 +69,9 @@ class _ConvLSTM(RecurrentBase):
         kernel_regularizer: Any = None,
         recurrent_regularizer: Any = None,
         bias_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
         dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
         seed: int | None = None,
@@ -100,6 +103,9 @@ class _ConvLSTM(RecurrentBase):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint, argument="kernel_constraint")
+        self.recurrent_constraint = constraints.get(recurrent_constraint, argument="recurrent_constraint")
+        self.bias_constraint = constraints.get(bias_constraint, argument="bias_constraint")
         self.dropout = _validation.probability("dropout", dropout)
         self.recurrent_dropout = _validation.probability("recurrent_dropout", recurrent_dropout)
         self.seed = seed
@@ -146,11 +152,14 @@ class _ConvLSTM(RecurrentBase):
         self.input_channels = int(channels)
         g = 4 * self.filters
         self.kernel = self.add_weight((*self.kernel_size, self.input_channels, g), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, name="kernel")
+                                      regularizer=self.kernel_regularizer, name="kernel",
+                                      constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight((*self.kernel_size, self.filters, g), self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer, name="recurrent_kernel")
+                                                regularizer=self.recurrent_regularizer, name="recurrent_kernel",
+                                                constraint=self.recurrent_constraint)
         if self.use_bias:
-            self.bias = self.add_weight((g,), self._initial_bias, regularizer=self.bias_regularizer, name="bias")
+            self.bias = self.add_weight((g,), self._initial_bias, regularizer=self.bias_regularizer, name="bias",
+                                        constraint=self.bias_constraint)
         else:
             self.bias = None
 
@@ -244,6 +253,9 @@ class _ConvLSTM(RecurrentBase):
             kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
             recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            recurrent_constraint=constraints.serialize(self.recurrent_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
             dropout=self.dropout, recurrent_dropout=self.recurrent_dropout, seed=self.seed,
         )
         return config
@@ -279,7 +291,8 @@ class ConvLSTM2D(_ConvLSTM):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
         activation, recurrent_activation, use_bias, unit_forget_bias: as for ``LSTM``.
         kernel_initializer, recurrent_initializer, bias_initializer, kernel_regularizer,
-        recurrent_regularizer, bias_regularizer: for the weights.
+        recurrent_regularizer, bias_regularizer, kernel_constraint, recurrent_constraint,
+        bias_constraint: for the weights.
         dropout, recurrent_dropout, seed: one dropout mask per sequence, as ``LSTM``.
         return_sequences, return_state, go_backwards, stateful: as for ``LSTM``.
         **kwargs: base layer arguments.
