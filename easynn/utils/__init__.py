@@ -1,5 +1,7 @@
 """Utilities: label encoding and reproducibility."""
 
+from easynn.backend import clear_session
+from easynn.config import disable_interactive_logging, enable_interactive_logging, is_interactive_logging_enabled
 from easynn.saving.registry import (
     CustomObjectScope,
     custom_object_scope,
@@ -19,12 +21,22 @@ from easynn.utils.plotting import model_to_dot, plot_model
 from easynn.utils.progbar import Progbar
 from easynn.utils.seeding import set_random_seed
 from easynn.utils.sequence import pad_sequences, timeseries_dataset_from_array
+from easynn.utils.structures import (
+    get_source_inputs,
+    is_keras_tensor,
+    pack_x_y_sample_weight,
+    standardize_dtype,
+    unpack_x_y_sample_weight,
+)
 from easynn.utils.text_dataset import text_dataset_from_directory
 
 __all__ = ["to_categorical", "normalize", "get_file", "plot_model", "model_to_dot", "Progbar", "set_random_seed", "trace_graph", "pad_sequences",
            "timeseries_dataset_from_array", "PyDataset", "Sequence",
            "load_img", "img_to_array", "array_to_img", "save_img", "image_dataset_from_directory",
            "text_dataset_from_directory",
+           "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "is_keras_tensor", "get_source_inputs",
+           "standardize_dtype", "clear_session",
+           "enable_interactive_logging", "disable_interactive_logging", "is_interactive_logging_enabled",
            # Keras also exposes its serialization API as keras.utils.*
            "register_keras_serializable", "get_custom_objects", "custom_object_scope", "CustomObjectScope",
            "get_registered_name", "get_registered_object", "serialize_keras_object", "deserialize_keras_object"]
