@@ -51,6 +51,7 @@ from easynn.layers.merge import (
     multiply,
     subtract,
 )
+from easynn.layers.merge_dot import Dot, dot
 from easynn.layers.noise import (
     AlphaDropout,
     GaussianDropout,
@@ -137,6 +138,7 @@ from easynn.layers.reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from easynn.layers.rms_normalization import RMSNormalization
 from easynn.layers.rnn import (
     GRU,
     LSTM,
@@ -183,4 +185,5 @@ __all__ = [
     "RandomElasticTransform", "TextVectorization", "StringLookup", "IntegerLookup",
     "GroupNormalization", "UnitNormalization", "ActivityRegularization", "AlphaDropout", "GaussianDropout",
     "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "Dot", "dot", "RMSNormalization",
 ]
