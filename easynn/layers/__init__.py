@@ -91,8 +91,10 @@ from easynn.layers.pooling import (
 )
 from easynn.layers.preprocessing import (
     AutoContrast,
+    CategoryEncoding,
     CenterCrop,
     CutMix,
+    Discretization,
     Equalization,
     IntegerLookup,
     MixUp,
@@ -185,5 +187,5 @@ __all__ = [
     "RandomElasticTransform", "TextVectorization", "StringLookup", "IntegerLookup",
     "GroupNormalization", "UnitNormalization", "ActivityRegularization", "AlphaDropout", "GaussianDropout",
     "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-    "Dot", "dot", "RMSNormalization",
+    "Dot", "dot", "RMSNormalization", "CategoryEncoding", "Discretization",
 ]

@@ -10,7 +10,8 @@
 * :mod:`geometric`: RandomGaussianBlur, RandomPerspective, RandomElasticTransform;
 * :mod:`rand_augment`: RandAugment;
 * :mod:`mixing`: MixUp, CutMix (also on ``{"images", "labels"}`` dicts);
-* :mod:`text_vectorization`: TextVectorization; :mod:`string_lookup`: StringLookup, IntegerLookup.
+* :mod:`text_vectorization`: TextVectorization; :mod:`string_lookup`: StringLookup, IntegerLookup;
+* :mod:`encoding`: CategoryEncoding, Discretization (with ``adapt``).
 
 Random layers act only with ``training=True`` (inside ``fit``) and are the identity otherwise.
 """
@@ -31,6 +32,7 @@ from easynn.layers.preprocessing.color import (
     RandomInvert,
 )
 from easynn.layers.preprocessing.color_jitter import RandomColorJitter, RandomHue, RandomSaturation
+from easynn.layers.preprocessing.encoding import CategoryEncoding, Discretization
 from easynn.layers.preprocessing.enhance import (
     Equalization,
     RandomColorDegeneration,
@@ -54,4 +56,5 @@ __all__ = [
     "RandomColorDegeneration", "Equalization", "RandomErasing", "MixUp", "CutMix",
     "RandAugment", "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur", "RandomPerspective",
     "RandomElasticTransform", "TextVectorization", "StringLookup", "IntegerLookup",
+    "CategoryEncoding", "Discretization",
 ]
