@@ -154,6 +154,7 @@ from easynn.layers.rnn import (
     TimeDistributed,
 )
 from easynn.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from easynn.layers.spectral_normalization import SpectralNormalization, Wrapper
 from easynn.layers.symbolic import SymbolicTensor
 
 __all__ = [
@@ -187,5 +188,5 @@ __all__ = [
     "RandomElasticTransform", "TextVectorization", "StringLookup", "IntegerLookup",
     "GroupNormalization", "UnitNormalization", "ActivityRegularization", "AlphaDropout", "GaussianDropout",
     "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-    "Dot", "dot", "RMSNormalization", "CategoryEncoding", "Discretization",
+    "Dot", "dot", "RMSNormalization", "CategoryEncoding", "Discretization", "SpectralNormalization", "Wrapper",
 ]
