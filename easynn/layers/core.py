@@ -17,7 +17,7 @@ from torch import nn
 from easynn import activations, constraints, initializers, regularizers
 from easynn._validation import positive_int as _positive_int
 from easynn.layers.base import Layer
-from easynn.layers.symbolic import SymbolicTensor
+from easynn.layers.symbolic import STRING, SymbolicTensor, string_batch
 
 _LINEAR = activations.get(None)
 
@@ -311,7 +311,8 @@ class InputLayer(Layer):
     Args:
         shape: input shape without the batch axis, e.g. ``(784,)``.
         batch_size: accepted for Keras compatibility.
-        dtype: input dtype (``float32`` by default).
+        dtype: input dtype (``float32`` by default); ``"string"`` for text (lists of ``str``, or
+            ``(batch,)``/``(batch, 1)`` NumPy arrays of ``str``) read by a ``TextVectorization``.
         batch_shape: shape with the batch axis (alternative to ``shape``).
         name: layer name.
     """
@@ -335,12 +336,17 @@ class InputLayer(Layer):
             raise ValueError(f"`shape` must hold positive integers. Received: shape={shape}")
         self.shape = shape
         self.batch_size = batch_size
-        self.input_dtype = dtype if isinstance(dtype, torch.dtype) else getattr(torch, str(dtype or "float32"))
+        if isinstance(dtype, str) and dtype == STRING:  # text (Keras's tf.string): lists of str, which torch has no dtype for
+            self.input_dtype: Any = STRING
+        else:
+            self.input_dtype = dtype if isinstance(dtype, torch.dtype) else getattr(torch, str(dtype or "float32"))
         self.output = SymbolicTensor((None,) + shape, self.input_dtype, name=self.name)
         self.output.input_layer = self
         self.built = True
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
+        if self.input_dtype is STRING:  # a list, or a (batch,) / (batch, 1) array of str -> a list of str
+            return string_batch(inputs, f"Input '{self.name}'")
         return inputs
 
     def get_config(self) -> dict:

@@ -7,6 +7,8 @@ back from the outputs to get the graph it runs.
 
 Shapes are found by running the layer once on zeros of batch size 2 (in inference mode, without
 gradients): every layer, including plain PyTorch modules, thereby gets built with the real shape.
+A string input (``Input(shape=(1,), dtype="string")``, for ``TextVectorization``) is probed with a
+list of short dummy strings instead, since torch has no string tensors (see ``STRING``).
 
 Example:
     >>> from easynn.layers.core import Dense, Input
@@ -21,14 +23,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 
-__all__ = ["SymbolicTensor", "Node", "call_symbolically", "infer_output_shape"]
+__all__ = ["SymbolicTensor", "Node", "STRING", "call_symbolically", "infer_output_shape", "string_batch"]
 
 _PROBE_BATCH = 2
 # Unknown non-batch axes (images of any size, sequences of any length) are probed at two sizes;
 # an output axis that changes with them is unknown too.
 _FREE_SIZES = (64, 96)
+
+# The dtype of a string input (``Input(shape=(1,), dtype="string")``): torch has no string tensors,
+# so such a SymbolicTensor carries this name, and its probes are ``_StringProbe`` lists of words
+# (one word at the first probe size, two at the second: a text layer's output length is then free).
+STRING = "string"
+_PROBE_WORDS = {_FREE_SIZES[0]: "probe", _FREE_SIZES[1]: "probe text"}
 
 
 
@@ -220,6 +229,8 @@ class SymbolicTensor:
         so the global random stream is untouched): ops such as ``inv`` or ``log`` fail or give
         NaN on zeros.
         """
+        if self.dtype == STRING:  # text: a batch of short dummy strings (see STRING)
+            return _StringProbe([_PROBE_WORDS.get(free, "probe")] * _PROBE_BATCH)
         shape = (_PROBE_BATCH,) + tuple(free if s is None else s for s in self.shape[1:])
         if fill == "uniform" and (self.dtype.is_floating_point or self.dtype.is_complex):
             generator = torch.Generator().manual_seed(0)
@@ -228,8 +239,47 @@ class SymbolicTensor:
 
     @property
     def has_free_axes(self) -> bool:
-        """Whether a non-batch axis is unknown (``Input(shape=(None, None, 3))``)."""
-        return any(s is None for s in self.shape[1:])
+        """Whether a non-batch axis is unknown (``Input(shape=(None, None, 3))``), or the output
+        shape may depend on the data (strings: a text layer's output length follows the text)."""
+        return self.dtype == STRING or any(s is None for s in self.shape[1:])
+
+
+class _StringProbe(list):
+    """A batch of strings standing in for a string input while a layer call is recorded.
+
+    Like the data pipeline's ``StringBatch`` (``easynn.training``, which this layer may not import):
+    a ``list`` of ``str`` with a 1-D ``shape``, so text layers take it as they take real batches.
+    """
+
+    @property
+    def shape(self) -> tuple:
+        return (len(self),)
+
+    def dim(self) -> int:
+        return 1
+
+
+def string_batch(value: Any, where: str) -> list:
+    """``value`` as a list of ``str``: a list/tuple of ``str``, or a ``(batch,)``/``(batch, 1)``
+    NumPy array of ``str``/``bytes``/objects that are ``str`` (as Keras's ``TextVectorization`` takes).
+
+    Raises:
+        TypeError: for anything else, naming ``where`` (the input that received it).
+    """
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return value if isinstance(value, list) else list(value)
+    if isinstance(value, np.ndarray) and (value.ndim == 1 or value.shape[1:] == (1,)) and value.dtype.kind in "USO":
+        items = value.reshape(-1).tolist()
+        items = [v.decode("utf-8") if isinstance(v, bytes) else v for v in items]
+        if all(isinstance(v, str) for v in items):
+            return items
+    shape = getattr(value, "shape", None)
+    raise TypeError(
+        f"{where} takes strings (dtype='string'): a list of str, or a NumPy array of str of shape (batch,) or "
+        f"(batch, 1). Received: {type(value).__name__}" + ("" if shape is None else f" of shape {tuple(shape)}")
+    )
 
 
 def _map(value, fn):
@@ -296,6 +346,11 @@ def call_symbolically(layer, args, kwargs) -> Any:
     node = Node(layer=layer, inputs=inputs, kwargs=dict(kwargs))
     if isinstance(getattr(layer, "__dict__", None), dict):  # layer.input / layer.output read these
         layer.__dict__.setdefault("_inbound_nodes", []).append(node)
+    if isinstance(outputs, list) and outputs and all(isinstance(v, str) for v in outputs):
+        # A layer that returns strings (a text-cleaning Lambda): one string tensor, not one per string.
+        symbolic = SymbolicTensor((None,), STRING, node=node, name=f"{getattr(layer, 'name', 'layer')}:0")
+        node.outputs.append(symbolic)
+        return symbolic
     counter = iter(range(10**6))
 
     def to_symbolic(tensor):

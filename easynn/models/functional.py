@@ -33,7 +33,7 @@ from torch import nn
 
 from easynn.layers.base import Layer
 from easynn.layers.core import InputLayer
-from easynn.layers.symbolic import Node, SymbolicTensor, _flatten, _map
+from easynn.layers.symbolic import STRING, Node, SymbolicTensor, _flatten, _map
 from easynn.models.model import Model, register_functional_class
 from easynn.saving.registry import register_builtin
 
@@ -239,6 +239,8 @@ class Functional(Model):
             if missing:
                 raise ValueError(f"Model '{self.name}' expects inputs named {names}; missing {missing}.")
             return [inputs[n] for n in names]
+        if count == 1 and self._input_layers[0].input_dtype is STRING:  # text: a list of str is one batch
+            return [inputs]
         if isinstance(inputs, (list, tuple)):
             if len(inputs) != count:
                 raise ValueError(
@@ -255,6 +257,8 @@ class Functional(Model):
         return [inputs]
 
     def _check_input(self, index: int, layer: InputLayer, value):
+        if layer.input_dtype is STRING:  # text: InputLayer.call checks the strings (no torch tensor)
+            return value
         if not isinstance(value, torch.Tensor):
             value = torch.as_tensor(value)
         expected = (None,) + tuple(layer.shape)
