@@ -121,3 +121,20 @@ def test_numeric_inputs_unchanged():
     two = easynn.Model([inputs, ids], [Dense(1)(inputs), Embedding(10, 2)(ids)])
     out = two([torch.zeros(2, 3), torch.zeros(2, 5, dtype=torch.int32)])
     assert out[0].shape == (2, 1) and out[1].shape == (2, 5, 2)
+
+
+def test_sequential_starting_with_a_string_input():
+    import numpy as np
+
+    import easynn
+
+    vectorize = easynn.layers.TextVectorization(output_sequence_length=3)
+    vectorize.adapt(["good film", "bad film", "good"])
+    model = easynn.Sequential([easynn.Input(shape=(1,), dtype="string"), vectorize,
+                               easynn.layers.Embedding(8, 2), easynn.layers.GlobalAveragePooling1D(),
+                               easynn.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    x = np.array([["good film"], ["bad film"]])
+    history = model.fit(x, np.array([1.0, 0.0], "float32"), epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert model.predict(["good film"], verbose=0).shape == (1, 1)

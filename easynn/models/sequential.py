@@ -16,7 +16,7 @@ from torch import nn
 
 from easynn.layers.base import Layer
 from easynn.layers.core import InputLayer, TorchModuleWrapper
-from easynn.layers.symbolic import SymbolicTensor
+from easynn.layers.symbolic import STRING, SymbolicTensor
 from easynn.models.model import Model
 from easynn.saving.registry import register_builtin
 
@@ -103,7 +103,10 @@ class Sequential(Model):
             self._build_input_shape = shape
             return
         device = next((p.device for p in self.parameters()), None)
-        probe = torch.zeros(tuple(2 if s is None else s for s in shape), dtype=dtype, device=device)
+        if dtype is STRING:  # a text model (Input(dtype="string") before TextVectorization): dummy strings
+            probe = SymbolicTensor(shape, STRING)._probe(device=device)
+        else:
+            probe = torch.zeros(tuple(2 if s is None else s for s in shape), dtype=dtype, device=device)
         was_training = self.training
         self.eval()
         try:
