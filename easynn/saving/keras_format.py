@@ -32,7 +32,9 @@ __all__ = ["MODEL_CLASSES", "supported_layers", "translate_model", "translate_co
 
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
 # easynn classes that are not layers a Keras file can name.
-_NOT_LOADABLE = {
+# Wrappers whose Keras weight layout (extra power-iteration vectors...) is not mapped yet.
+_LAYOUT_NOT_MAPPED = {"SpectralNormalization", "Wrapper"}
+_NOT_LOADABLE = _LAYOUT_NOT_MAPPED | {
     "Layer",
     "BaseRandomLayer",
     "Model",
@@ -184,8 +186,10 @@ def layer_entry(entry: dict) -> dict:
         }
     cls = registry.builtin_classes().get(class_name)
     if cls is None or class_name in _NOT_LOADABLE:
+        why = (f"easynn's {class_name} cannot read Keras's weights for it yet" if class_name in _LAYOUT_NOT_MAPPED
+               else "easynn has no such layer")
         raise ValueError(
-            f"Unknown layer class '{class_name}' (layer '{name}') in a Keras file: easynn has no such layer. "
+            f"Unknown layer class '{class_name}' (layer '{name}') in a Keras file: {why}. "
             f"The Keras layers easynn loads: {', '.join(supported_layers())}."
         )
     config = {}
