@@ -169,7 +169,7 @@ def set_lecture_gradients(enabled: bool) -> None:
     ``False``: the same forward kernels, differentiated by torch's built-in backward kernels
     (the same formulas; the tests check that both give the same gradients). No Python then runs
     in the backward pass, which matters for small, fast steps: on a 2-core CPU, a 784-256-128-10
-    MLP at batch 32 trains about 20% faster (``benchmarks/fit_overhead.py`` reports both rows).
+    MLP at batch 32 trains about 10% faster (``benchmarks/fit_overhead.py`` reports both rows).
 
     Args:
         enabled: ``True`` for the lecture's Functions, ``False`` for torch's kernels.
