@@ -60,21 +60,31 @@ def test_camelcase_names():
 # ----------------------------------------------------------------- one step equals torch
 
 @pytest.mark.parametrize("make_easy,make_torch", [
-    (lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True), lambda p: torch.optim.SGD(p, 0.1, 0.9, nesterov=True)),
-    (lambda: optimizers.Adam(0.01), lambda p: torch.optim.Adam(p, 0.01, eps=1e-7)),
-    (lambda: optimizers.Adam(0.01, amsgrad=True), lambda p: torch.optim.Adam(p, 0.01, eps=1e-7, amsgrad=True)),
-    (lambda: optimizers.AdamW(0.01), lambda p: torch.optim.AdamW(p, 0.01, eps=1e-7, weight_decay=0.004)),
+    (lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+     lambda p, **kw: torch.optim.SGD(p, 0.1, 0.9, nesterov=True, **kw)),
+    (lambda: optimizers.Adam(0.01), lambda p, **kw: torch.optim.Adam(p, 0.01, eps=1e-7, **kw)),
+    (lambda: optimizers.Adam(0.01, amsgrad=True),
+     lambda p, **kw: torch.optim.Adam(p, 0.01, eps=1e-7, amsgrad=True, **kw)),
+    (lambda: optimizers.AdamW(0.01), lambda p, **kw: torch.optim.AdamW(p, 0.01, eps=1e-7, weight_decay=0.004, **kw)),
     (lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True),
-     lambda p: torch.optim.RMSprop(p, 0.01, alpha=0.9, eps=1e-7, momentum=0.5, centered=True)),
-    (lambda: optimizers.Adagrad(0.1), lambda p: torch.optim.Adagrad(p, 0.1, initial_accumulator_value=0.1, eps=1e-7)),
+     lambda p, **kw: torch.optim.RMSprop(p, 0.01, alpha=0.9, eps=1e-7, momentum=0.5, centered=True, **kw)),
+    (lambda: optimizers.Adagrad(0.1),
+     lambda p, **kw: torch.optim.Adagrad(p, 0.1, initial_accumulator_value=0.1, eps=1e-7, **kw)),
 ])
 def test_steps_equal_torch(make_easy, make_torch):
-    p1, p2 = _param(), _param()
-    easy, ref = make_easy(), make_torch([p2])
+    p1, p2, p3 = _param(), _param(), _param()
+    easy = make_easy()
     easy.build([p1])
+    fused = bool(easy.torch_optimizer.defaults.get("fused"))
+    same_kernel = make_torch([p2], fused=True) if fused else make_torch([p2])
     _run(easy.step, p1)
-    _run(ref.step, p2)
+    _run(same_kernel.step, p2)
+    # Bit for bit against torch's optimizer running the same kernels ...
     torch.testing.assert_close(p1.detach(), p2.detach(), rtol=0, atol=0)
+    # ... and, to float32 rounding, against torch's default (for-loop) implementation.
+    default = make_torch([p3])
+    _run(default.step, p3)
+    torch.testing.assert_close(p1.detach(), p3.detach(), rtol=1e-6, atol=1e-7)
     assert easy.iterations == 3
 
 

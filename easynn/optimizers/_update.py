@@ -31,6 +31,7 @@ from __future__ import annotations
 import torch
 
 from easynn import variables as _variables
+from easynn.optimizers import _kernels
 
 __all__: list[str] = []
 
@@ -149,7 +150,7 @@ class _UpdateStep:
             loss = scaler.step(opt) if closure is None else scaler.step(opt, closure)
             scaler.update()
         else:
-            loss = opt.step() if closure is None else opt.step(closure)
+            loss = _kernels.step(opt) if closure is None else opt.step(closure)
         if self.use_ema:
             self._update_ema()
         self._steps += 1
@@ -159,7 +160,7 @@ class _UpdateStep:
     def zero_grad(self) -> None:
         """Drop the gradients (``set_to_none=True``); a no-op before ``build``."""
         if self._torch_opt is not None:
-            self._torch_opt.zero_grad(set_to_none=True)
+            _kernels.drop_grads(self._torch_opt)
 
     def _grads(self) -> list[torch.Tensor]:
         return [p.grad for p in self._params() if p.grad is not None]

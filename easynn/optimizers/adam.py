@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from easynn.optimizers._kernels import fused_or_default
 from easynn.optimizers.base import Optimizer
 
 __all__ = ["Adam", "AdamW", "Nadam", "Adamax"]
@@ -38,7 +39,7 @@ class Adam(Optimizer):
 
     def _make_torch_optimizer(self, params):
         cls = torch.optim.AdamW if self.weight_decay is not None else torch.optim.Adam
-        return cls(params, lr=self._current_lr(), **self._torch_kwargs())
+        return fused_or_default(cls, params, lr=self._current_lr(), **self._torch_kwargs())
 
     def _torch_kwargs(self):
         return {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon, "amsgrad": self.amsgrad,
@@ -60,7 +61,7 @@ class AdamW(Adam):
                          global_clipnorm, name, **kwargs)
 
     def _make_torch_optimizer(self, params):
-        return torch.optim.AdamW(params, lr=self._current_lr(), **self._torch_kwargs())
+        return fused_or_default(torch.optim.AdamW, params, lr=self._current_lr(), **self._torch_kwargs())
 
 
 class Nadam(Adam):

@@ -39,6 +39,7 @@ from typing import Callable, Iterable
 import torch
 
 from easynn._dynamo_lazy import defer_dynamo_import
+from easynn.optimizers._kernels import fused_or_default
 from easynn.optimizers._update import _as_tensor, _UpdateStep
 from easynn.optimizers.schedules import _SCHEDULES, LearningRateSchedule
 
@@ -167,7 +168,8 @@ class Optimizer(_UpdateStep):
         return {}
 
     def _make_torch_optimizer(self, params: list) -> torch.optim.Optimizer:
-        return self._torch_cls(params, lr=self._current_lr(), **self._torch_kwargs())
+        """``_torch_cls`` bound to ``params``, with torch's fused kernels where it has them."""
+        return fused_or_default(self._torch_cls, params, lr=self._current_lr(), **self._torch_kwargs())
 
     @property
     def torch_optimizer(self) -> torch.optim.Optimizer | None:

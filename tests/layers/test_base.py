@@ -488,3 +488,48 @@ def test_a_layer_reachable_twice_counts_its_weights_once():
     tied(torch.ones(1, 2))
     assert len(tied.weights) == 2 and tied.count_params() == 6
     assert len(tied.trainable_weights) == 2 and len(tied.get_weights()) == 2
+
+
+# ------------------------------------------------------------------ nested calls and module hooks
+def _three_layer_model():
+    return easynn.Sequential([easynn.Input((4,)), easynn.layers.Dense(3, activation="relu"),
+                              easynn.layers.Dense(2)])
+
+
+def test_nested_layer_calls_fire_every_kind_of_module_hook():
+    """A layer called inside a model skips nn.Module.__call__ only while no hook can see it."""
+    model = _three_layer_model()
+    inner = model.layers[0]
+    seen = []
+    handles = [
+        inner.register_forward_pre_hook(lambda m, args: seen.append("pre")),
+        inner.register_forward_hook(lambda m, args, out: seen.append("forward")),
+        inner.register_full_backward_hook(lambda m, gin, gout: seen.append("backward")),
+    ]
+    model(torch.ones(2, 4, requires_grad=True)).sum().backward()
+    assert seen == ["pre", "forward", "backward"]
+    for handle in handles:
+        handle.remove()
+    seen.clear()
+    model(torch.ones(2, 4))
+    assert seen == []
+
+
+def test_nested_layer_calls_fire_global_module_hooks():
+    model = _three_layer_model()
+    seen = []
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda m, args, out: seen.append(m))
+    try:
+        model(torch.ones(2, 4))
+    finally:
+        handle.remove()
+    assert model.layers[0] in seen and model.layers[1] in seen
+
+
+def test_nested_layer_calls_of_a_compiled_module_use_its_compiled_call():
+    model = _three_layer_model()
+    inner = model.layers[1]
+    calls = []
+    inner._compiled_call_impl = lambda *args, **kwargs: calls.append(1) or inner.forward(*args, **kwargs)
+    model(torch.ones(2, 4))
+    assert calls == [1]
