@@ -152,6 +152,8 @@ class ArrayBatches:
         self.x = tree_map(place, x)
         self.y = tree_map(place, y)
         self.sample_weight = tree_map(place, sample_weight)
+        self._plain = (isinstance(self.x, torch.Tensor) and isinstance(self.y, torch.Tensor)
+                       and self.sample_weight is None)
         self.shard_size = len(range(self.rank, self.num_samples, self.world_size))
         check_steps(steps, len(self), steps_name, f"{self.num_samples} samples with batch_size={self.batch_size}")
         self.steps = steps
@@ -221,6 +223,8 @@ class ArrayBatches:
             take = lambda t: t[start:stop]  # a view, no copy
         elif self.on_device:
             index = indices[start:stop]
+            if self._plain:  # one input, one target, no weights: the common case, without tree_map
+                return self.x.index_select(0, index), self.y.index_select(0, index), None
             take = lambda t: t.index_select(0, index)
         else:  # gather straight into pinned memory, so the copy below is truly asynchronous
             index = indices[start:stop]
