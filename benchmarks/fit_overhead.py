@@ -9,9 +9,10 @@ synthetic float32 samples (20,000 by default), ``--epochs`` epochs per timing, w
 * ``easynn``: ``model.fit(x, y, epochs=E, verbose=0)`` on NumPy arrays;
 * ``hand-written``: the arrays moved to the device once per run, a per-epoch ``randperm``,
   whole-batch slices, ``F.cross_entropy`` on logits, ``torch.optim.SGD``;
-* ``easynn fit, torch's activation gradients``: the same fit with
-  ``easynn.config.set_lecture_gradients(False)`` (torch's backward kernels for the activations
-  instead of the lecture's Python autograd Functions);
+* ``easynn fit, lecture's Functions in the step``: the same fit with
+  ``easynn.config.set_lecture_gradients(True)``: the lecture's Python autograd Functions
+  differentiate the activations inside fit's step too (the default, ``"auto"``, uses torch's
+  kernels for the same derivatives there and the lecture's Functions everywhere else);
 * ``DataLoader``: the common ``TensorDataset`` + ``DataLoader(shuffle=True)`` loop (eager float32 only);
 * ``easynn fit, custom train_step``: the same model with keras-io's torch ``train_step`` override
   (eager float32 only): what a user pays for writing their own step.
@@ -84,18 +85,18 @@ class EasynnCustomStep(EasynnFit):
     name = "easynn fit, custom train_step"
 
 
-class EasynnNativeGradients(EasynnFit):
-    """``fit`` with ``easynn.config.set_lecture_gradients(False)``: torch's backward kernels
-    instead of the lecture's Python autograd Functions (same forward, same formulas)."""
+class EasynnLectureGradients(EasynnFit):
+    """``fit`` with ``easynn.config.set_lecture_gradients(True)``: the lecture's Python autograd
+    Functions differentiate the activations inside fit's built-in step as well."""
 
-    name = "easynn fit, torch's activation gradients"
+    name = "easynn fit, lecture's Functions in the step"
 
     def run(self, epochs):
-        easynn.config.set_lecture_gradients(False)
+        easynn.config.set_lecture_gradients(True)
         try:
             super().run(epochs)
         finally:
-            easynn.config.set_lecture_gradients(True)
+            easynn.config.set_lecture_gradients("auto")
 
 
 class Loader:
@@ -129,7 +130,7 @@ def make_runners(x, y, batch_size, device, precision, mode):
         HandWritten(torch_mlp(), lambda p: torch.optim.SGD(p, lr=0.05), x, y, batch_size, device, precision, mode),
         EasynnFit(easynn_mlp(), easynn.optimizers.SGD(learning_rate=0.05), x, y, batch_size, device, precision, mode),
     ]
-    runners.append(EasynnNativeGradients(easynn_mlp(), easynn.optimizers.SGD(learning_rate=0.05), x, y, batch_size,
+    runners.append(EasynnLectureGradients(easynn_mlp(), easynn.optimizers.SGD(learning_rate=0.05), x, y, batch_size,
                                          device, precision, mode))
     if mode == "eager" and precision == "float32":
         custom = GuideTrainStep(easynn_mlp().layers)

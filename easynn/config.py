@@ -38,8 +38,12 @@ _state = {
     "flash_attention": None,
 }
 
-# Read on every activation call (``easynn.activations._autograd._apply``): a plain module global.
+# Who differentiates the lecture's activations: True, False or "auto" (set_lecture_gradients).
+_LECTURE_MODE: bool | str = "auto"
+# What ``easynn.activations._autograd._apply`` reads on every activation call (a plain module
+# global): the mode's answer right now. "auto" is True except inside fit's built-in train step.
 _LECTURE_GRADIENTS = True
+_LECTURE_MODES = (True, False, "auto")
 
 
 def backend() -> str:
@@ -161,35 +165,55 @@ def is_flash_attention_enabled() -> bool | None:
     return _state["flash_attention"]
 
 
-def set_lecture_gradients(enabled: bool) -> None:
+def set_lecture_gradients(mode: bool | str) -> None:
     """Choose who differentiates the lecture's activations (relu, sigmoid, tanh, softmax, ...).
 
-    ``True`` (the default): each activation is its own ``torch.autograd.Function`` whose
-    ``backward`` is the lecture's derivative table, written in Python (``easynn.activations``).
-    ``False``: the same forward kernels, differentiated by torch's built-in backward kernels
-    (the same formulas; the tests check that both give the same gradients). No Python then runs
-    in the backward pass, which matters for small, fast steps: on a 2-core CPU, a 784-256-128-10
-    MLP at batch 32 trains about 10% faster (``benchmarks/fit_overhead.py`` reports both rows).
+    Each activation is its own ``torch.autograd.Function`` whose ``backward`` is the lecture's
+    derivative table, written in Python (``easynn.activations``). torch has built-in backward
+    kernels for the same formulas (the tests check that both give the same gradients). The
+    difference is speed: a Python backward node costs more than its arithmetic on small, fast
+    steps (on a 2-core CPU, a 784-256-128-10 MLP at batch 32 trains about 8% slower with them).
+
+    * ``"auto"`` (the default): the lecture's Functions wherever you differentiate yourself --
+      ``model(x)`` under autograd, a custom ``train_step``, a hand-written loop, ``torch.func``
+      -- and torch's kernels inside ``fit``'s built-in train step, where nobody sees the graph
+      and the step's speed is the point.
+    * ``True``: the lecture's Functions everywhere, ``fit``'s built-in step included.
+    * ``False``: torch's kernels everywhere (the same forward kernels, no Python in backward).
 
     Args:
-        enabled: ``True`` for the lecture's Functions, ``False`` for torch's kernels.
+        mode: ``"auto"``, ``True`` or ``False``.
 
     Raises:
-        TypeError: if ``enabled`` is not a bool.
+        ValueError: for any other value.
 
     Example:
         >>> from easynn import config
-        >>> config.set_lecture_gradients(False)
-        >>> config.lecture_gradients()
-        False
         >>> config.set_lecture_gradients(True)
+        >>> config.lecture_gradients()
+        True
+        >>> config.set_lecture_gradients("auto")
     """
+    global _LECTURE_MODE, _LECTURE_GRADIENTS
+    if not any(mode is choice or (isinstance(mode, str) and mode == choice) for choice in _LECTURE_MODES):
+        raise ValueError(f'`mode` must be "auto", True or False. Received: mode={mode!r}')
+    _LECTURE_MODE = mode
+    _LECTURE_GRADIENTS = mode is not False
+
+
+def lecture_gradients() -> bool | str:
+    """The mode set by ``set_lecture_gradients``: ``"auto"`` (default), ``True`` or ``False``."""
+    return _LECTURE_MODE
+
+
+def _enter_fit_step() -> None:
+    """fit's built-in train step starts its forward pass: in "auto" mode, torch's kernels."""
     global _LECTURE_GRADIENTS
-    if not isinstance(enabled, bool):
-        raise TypeError(f"`enabled` must be True or False. Received: enabled={enabled!r}")
-    _LECTURE_GRADIENTS = enabled
+    if _LECTURE_MODE == "auto":
+        _LECTURE_GRADIENTS = False
 
 
-def lecture_gradients() -> bool:
-    """Whether activations use the lecture's autograd Functions (see ``set_lecture_gradients``)."""
-    return _LECTURE_GRADIENTS
+def _exit_fit_step() -> None:
+    """fit's built-in train step ends its forward pass (also on an exception)."""
+    global _LECTURE_GRADIENTS
+    _LECTURE_GRADIENTS = _LECTURE_MODE is not False

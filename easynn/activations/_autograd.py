@@ -74,7 +74,8 @@ def _apply(function: type, x: torch.Tensor, *args: Any) -> torch.Tensor:
         return function.apply(x, *args)
     if not (torch.is_grad_enabled() and _config._LECTURE_GRADIENTS) and not torch._C._get_tracing_state():
         # No gradient recorded (predict, evaluate), or torch's own backward kernels asked for
-        # (easynn.config.set_lecture_gradients(False)): the same forward, without the Function.
+        # (easynn.config.set_lecture_gradients: False, or "auto" inside fit's built-in step):
+        # the same forward, without the Function; torch's autograd differentiates it.
         # (torch.jit.trace keeps the Function: its check re-runs under no_grad and compares graphs.)
         return function.forward(x, *args)
     return _C_APPLY.__get__(None, function)(x, *args)

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 
 import torch
 
+from easynn import config as _config
 from easynn.training.logs import BatchLogs, to_float_logs
 from easynn.training.strategy import SINGLE_PROCESS, SingleProcess
 from easynn.training.trackers import CompileMetrics, LossTracker
@@ -214,8 +215,14 @@ class Trainer:
         self.optimizer.zero_grad()
         if self._compiled_with_losses:
             self.model._clear_losses()
-        with self._autocast():
-            loss, y_pred = self._forward_loss_fn(x, y, sample_weight)
+        # The lecture's activation Functions or torch's kernels for the same derivatives
+        # (easynn.config.set_lecture_gradients; "auto": torch's, inside this step only).
+        _config._enter_fit_step()
+        try:
+            with self._autocast():
+                loss, y_pred = self._forward_loss_fn(x, y, sample_weight)
+        finally:
+            _config._exit_fit_step()
         scaled = self.optimizer.scale_loss(loss) if self._optimizer_scales_loss else loss
         if not scaled.requires_grad:
             pass  # no trainable weight reaches the loss (e.g. a model of add_loss layers only): as Keras, no update
