@@ -18,6 +18,11 @@ Each backward has two spellings of the same formula:
 
 float16/bfloat16 inputs keep their dtype; their derivatives are computed in float32.
 
+``easynn.config.set_lecture_gradients`` chooses who differentiates: the default ``"auto"`` runs
+these Functions wherever the user differentiates and torch's built-in kernels for the same
+derivatives inside ``fit``'s built-in train step (a Python backward node costs more than its
+arithmetic on small steps); ``True`` runs these Functions everywhere, ``False`` nowhere.
+
 The rest of Keras 3's catalogue (``selu``, ``mish``, ``relu6``, ``hard_sigmoid``, ``sparsemax``,
 ...) is in ``extended.py``: plain torch functions that torch's autograd differentiates.
 
