@@ -77,7 +77,29 @@ class _UpdateStep:
                 self.build(params)
         if len(grads) != len(params):
             raise ValueError(f"apply() received {len(grads)} gradients for {len(params)} variables; pass one each.")
-        known = {id(p) for p in self._params()}
+        built = self._params()
+        if len(params) == len(built) and all(p is q for p, q in zip(params, built)):
+            stashed = []  # the common case: every variable, in build order (nothing to check or hide)
+        else:
+            stashed = self._hide_other_grads(params, built)
+        for p, g in zip(params, grads):
+            if g is None:
+                p.grad = None
+            elif g is not p.grad:  # the guides pass ``v.value.grad`` itself: nothing to assign
+                p.grad = _as_tensor(g).detach()
+        try:
+            with torch.no_grad():
+                self.step()
+        finally:
+            for p, g in stashed:
+                p.grad = g
+
+    @staticmethod
+    def _hide_other_grads(params: list, built: list) -> list:
+        """Check that every one of ``params`` was built, then set the ``.grad`` of the built
+        variables not in ``params`` aside (to None), so that only ``params`` change; returns the
+        (variable, grad) pairs to put back after the step."""
+        known = {id(p) for p in built}
         unknown = [tuple(p.shape) for p in params if id(p) not in known]
         if unknown:
             raise ValueError(
@@ -85,17 +107,10 @@ class _UpdateStep:
                 "Call optimizer.build(all_variables) first with every variable it will update."
             )
         given = {id(p) for p in params}
-        stashed = [(p, p.grad) for p in self._params() if id(p) not in given and p.grad is not None]
+        stashed = [(p, p.grad) for p in built if id(p) not in given and p.grad is not None]
         for p, _ in stashed:
             p.grad = None
-        for p, g in zip(params, grads):
-            p.grad = None if g is None else _as_tensor(g).detach()
-        try:
-            with torch.no_grad():
-                self.step()
-        finally:
-            for p, g in stashed:
-                p.grad = g
+        return stashed
 
     def apply_gradients(self, grads_and_vars) -> int:
         """Keras's ``apply_gradients(zip(grads, variables))``; returns ``iterations``."""

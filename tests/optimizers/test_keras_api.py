@@ -57,6 +57,20 @@ def test_apply_changes_only_the_given_variables():
         optimizers.Adam().apply([torch.ones(1)])
 
 
+def test_apply_with_the_variables_own_grads_and_in_another_order():
+    a, b = _params()
+    opt = optimizers.SGD(learning_rate=0.5)
+    opt.build([a, b])
+    a0, b0 = a.detach().clone(), b.detach().clone()
+    a.grad, b.grad = torch.full_like(a, 2.0), torch.full_like(b, 4.0)
+    opt.apply([a.grad, b.grad], [a, b])  # keras-io's torch train_step passes ``v.value.grad``
+    torch.testing.assert_close(a.detach(), a0 - 1.0)
+    torch.testing.assert_close(b.detach(), b0 - 2.0)
+    opt.apply([torch.ones_like(b), torch.zeros_like(a)], [b, a])  # reversed: each grad to its own variable
+    torch.testing.assert_close(a.detach(), a0 - 1.0)
+    torch.testing.assert_close(b.detach(), b0 - 2.5)
+
+
 def test_schedules_hand_values_and_round_trip():
     cases = [
         (schedules.ExponentialDecay(1.0, 10, 0.5), 5, 0.5 ** 0.5),
