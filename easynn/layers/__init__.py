@@ -63,6 +63,14 @@ from easynn.layers.noise import (
 from easynn.layers.normalization import BatchNormalization, LayerNormalization
 from easynn.layers.normalization_extra import GroupNormalization, UnitNormalization
 from easynn.layers.op_layer import OpLayer
+from easynn.layers.padding import (
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
 from easynn.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -126,20 +134,7 @@ from easynn.layers.preprocessing import (
     StringLookup,
     TextVectorization,
 )
-from easynn.layers.reshaping import (
-    Cropping1D,
-    Cropping2D,
-    Cropping3D,
-    Identity,
-    Permute,
-    RepeatVector,
-    UpSampling1D,
-    UpSampling2D,
-    UpSampling3D,
-    ZeroPadding1D,
-    ZeroPadding2D,
-    ZeroPadding3D,
-)
+from easynn.layers.reshaping import Identity, Permute, RepeatVector
 from easynn.layers.rms_normalization import RMSNormalization
 from easynn.layers.rnn import (
     GRU,
@@ -156,6 +151,7 @@ from easynn.layers.rnn import (
 from easynn.layers.rnn.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from easynn.layers.spectral_normalization import SpectralNormalization, Wrapper
 from easynn.layers.symbolic import SymbolicTensor
+from easynn.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
 
 __all__ = [
     "Layer", "ELU", "LeakyReLU", "Maxout", "PReLU", "ReLU", "Softmax", "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Lambda", "Reshape",
