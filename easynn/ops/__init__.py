@@ -20,29 +20,33 @@ from easynn.ops import (  # noqa: E402
 )
 from easynn.ops._convert import convert_to_numpy, convert_to_tensor
 
-# core family: dtypes, shapes, control flow, scatter/slice, gradients
-from easynn.ops.core import (
+# control flow (Keras's core family; also as ops.core.xxx)
+from easynn.ops.control_flow import (
     associative_scan,
-    cast,
     cond,
+    fori_loop,
+    map,
+    scan,
+    switch,
+    vectorized_map,
+    while_loop,
+)
+
+# core family: dtypes, shapes, scatter/slice, gradients
+from easynn.ops.core import (
+    cast,
     custom_gradient,
     dtype,
-    fori_loop,
     is_tensor,
-    map,
     remat,
     saturate_cast,
-    scan,
     scatter,
     scatter_update,
     shape,
     slice,
     slice_update,
     stop_gradient,
-    switch,
     unstack,
-    vectorized_map,
-    while_loop,
 )
 
 # linalg family (also as ops.linalg.xxx)
