@@ -1,5 +1,6 @@
-"""The neural-network family of ``keras.ops``: activations, encodings, losses and normalisation
-here; convolution, pooling, attention and CTC in ``nn_conv`` (re-exported, so ``ops.nn.conv`` works).
+"""The neural-network family of ``keras.ops``: activations here; one_hot/multi_hot and the
+crossentropies in ``nn_losses``, normalisation in ``nn_normalization``, convolution, pooling,
+attention and CTC in ``nn_conv`` (all re-exported, so ``ops.nn.one_hot`` and ``ops.nn.conv`` work).
 
 Layouts are Keras's: images are ``channels_last`` unless ``data_format`` (or
 ``easynn.config.image_data_format()``) says otherwise, and kernels are ``(*spatial, in, out)``.
@@ -25,8 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from easynn import activations as _activations
-from easynn import config
-from easynn.ops._convert import tensor, to_torch_dtype
+from easynn.ops._convert import tensor
 from easynn.ops._dispatch import op
 
 Tensor = torch.Tensor
@@ -242,199 +242,8 @@ def log_softmax(x: Any, axis: Any = -1) -> Tensor:
     return F.log_softmax(x, dim=axis)
 
 
-# ------------------------------------------------------------------------------ encodings
-def _out_dtype(dtype: Any) -> torch.dtype:
-    return to_torch_dtype(dtype) if dtype is not None else torch.get_default_dtype()
-
-
-@op
-def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False) -> Tensor:
-    """One-hot vectors of integer labels; out-of-range labels (e.g. -1) give all-zero vectors.
-
-    Args:
-        x: integer labels of any shape.
-        num_classes: the length of each vector.
-        axis: where the new axis goes.
-        dtype: the output dtype (``floatx()`` by default).
-    """
-    if sparse:
-        raise ValueError("one_hot(): sparse=True is not supported with the torch backend.")
-    x = tensor(x)
-    if x.is_floating_point():
-        x = x.long()
-    x = x.long()
-    num_classes = int(num_classes)
-    valid = (x >= 0) & (x < num_classes)
-    out = F.one_hot(torch.where(valid, x, torch.zeros_like(x)), num_classes) * valid.unsqueeze(-1)
-    out = out.to(_out_dtype(dtype))
-    if axis != -1:
-        out = out.movedim(-1, axis)
-    return out
-
-
-@op
-def multi_hot(inputs: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False) -> Tensor:
-    """Multi-hot vectors: each row of integer labels ``(batch, k)`` becomes ``(batch, num_classes)``
-    with 1 at every label present (a 1-D input is one sample).
-
-    Example:
-        >>> multi_hot(torch.tensor([[0, 2], [1, 1]]), 3)
-        tensor([[1., 0., 1.],
-                [0., 1., 0.]])
-    """
-    inputs = tensor(inputs)
-    single = inputs.dim() == 1
-    hot = one_hot(inputs[None] if single else inputs, num_classes, dtype=dtype, sparse=sparse)
-    out = hot.amax(dim=-2)
-    out = out[0] if single else out
-    if axis != -1:
-        out = out.movedim(-1, axis)
-    return out
-
-
-# ------------------------------------------------------------------------------ losses
-def _check_same_shape(name: str, target: Tensor, output: Tensor) -> None:
-    if target.shape != output.shape:
-        raise ValueError(
-            f"{name}(): `target` and `output` must have the same shape. Received target {tuple(target.shape)}, "
-            f"output {tuple(output.shape)}."
-        )
-
-
-@op
-def categorical_crossentropy(target: Any, output: Any, from_logits: bool = False, axis: int = -1) -> Tensor:
-    """``-sum(target * log(output))`` along ``axis`` (one value per sample).
-
-    Probabilities are renormalised to sum to 1 and clipped to ``[eps, 1 - eps]`` as Keras does;
-    with ``from_logits=True`` a log-softmax is used instead.
-    """
-    output = _float(output)
-    target = tensor(target).to(output.dtype)
-    _check_same_shape("categorical_crossentropy", target, output)
-    if from_logits:
-        log_p = F.log_softmax(output, dim=axis)
-    else:
-        eps = config.epsilon()
-        probs = output / output.sum(dim=axis, keepdim=True)
-        log_p = torch.log(probs.clamp(eps, 1 - eps))
-    return -(target * log_p).sum(dim=axis)
-
-
-@op
-def sparse_categorical_crossentropy(target: Any, output: Any, from_logits: bool = False, axis: int = -1) -> Tensor:
-    """Categorical crossentropy with integer class ``target`` (shape ``output.shape`` without ``axis``)."""
-    output = _float(output)
-    target = tensor(target)
-    if target.dim() == output.dim() and target.shape[axis] == 1:
-        target = target.squeeze(axis)
-    expected = output.shape[:axis % output.dim()] + output.shape[axis % output.dim() + 1:]
-    if target.shape != expected:
-        raise ValueError(
-            f"sparse_categorical_crossentropy(): `target` must have shape {tuple(expected)} for output "
-            f"{tuple(output.shape)}. Received target {tuple(target.shape)}."
-        )
-    if from_logits:
-        log_p = F.log_softmax(output, dim=axis)
-    else:
-        eps = config.epsilon()
-        log_p = torch.log((output / output.sum(dim=axis, keepdim=True)).clamp(eps, 1 - eps))
-    return -log_p.gather(axis, target.long().unsqueeze(axis)).squeeze(axis)
-
-
-@op
-def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> Tensor:
-    """Element-wise ``-(t log p + (1 - t) log(1 - p))`` (``p`` clipped to ``[eps, 1 - eps]``)."""
-    output = _float(output)
-    target = tensor(target).to(output.dtype)
-    _check_same_shape("binary_crossentropy", target, output)
-    if from_logits:
-        return F.binary_cross_entropy_with_logits(output, target, reduction="none")
-    eps = config.epsilon()
-    p = output.clamp(eps, 1 - eps)
-    return -(target * torch.log(p) + (1 - target) * torch.log(1 - p))
-
-
-# ------------------------------------------------------------------------------ normalisation
-def _axes(axes: Any, ndim: int) -> tuple[int, ...]:
-    if isinstance(axes, int):
-        axes = (axes,)
-    return tuple(sorted(a % ndim for a in axes))
-
-
-@op
-def moments(x: Any, axes: Any, keepdims: bool = False, synchronized: bool = False) -> tuple[Tensor, Tensor]:
-    """``(mean, variance)`` over ``axes`` (the biased variance, as Keras).
-
-    float16/bfloat16 inputs are reduced in float32 and cast back.
-    """
-    x = _float(x)
-    dims = _axes(axes, x.dim())
-    work = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
-    mean = work.mean(dim=dims, keepdim=True)
-    variance = ((work - mean) ** 2).mean(dim=dims, keepdim=keepdims)
-    if not keepdims:
-        mean = mean.squeeze(dims) if dims else mean
-    return mean.to(x.dtype), variance.to(x.dtype)
-
-
-@op
-def batch_normalization(x: Any, mean: Any, variance: Any, axis: int, offset: Any = None, scale: Any = None,
-                        epsilon: float = 1e-3) -> Tensor:
-    """``(x - mean) / sqrt(variance + epsilon) * scale + offset``, the statistics along ``axis``."""
-    x = _float(x)
-    axis = axis % x.dim()
-    shape = [1] * x.dim()
-    shape[axis] = x.shape[axis]
-
-    def vector(value):
-        return None if value is None else tensor(value).to(dtype=x.dtype, device=x.device).reshape(shape)
-
-    out = (x - vector(mean)) * torch.rsqrt(vector(variance) + epsilon)
-    if scale is not None:
-        out = out * vector(scale)
-    if offset is not None:
-        out = out + vector(offset)
-    return out
-
-
-@op
-def normalize(x: Any, axis: int = -1, order: int = 2, epsilon: float | None = None) -> Tensor:
-    """``x / max(norm(x, order), epsilon)`` along ``axis``.
-
-    Example:
-        >>> normalize(torch.tensor([[3.0, 4.0]]))
-        tensor([[0.6000, 0.8000]])
-    """
-    x = _float(x)
-    eps = config.epsilon() if epsilon is None else epsilon
-    norm = torch.linalg.vector_norm(x, ord=order, dim=axis, keepdim=True)
-    return x / norm.clamp(min=eps)
-
-
-@op
-def layer_normalization(x: Any, gamma: Any = None, beta: Any = None, axis: int = -1, epsilon: float | None = None) -> Tensor:
-    """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` over ``axis``."""
-    x = _float(x)
-    eps = 1e-3 if epsilon is None else epsilon
-    mean, variance = moments(x, axis, keepdims=True)
-    out = (x - mean) * torch.rsqrt(variance + eps)
-    if gamma is not None:
-        out = out * tensor(gamma).to(x.dtype)
-    if beta is not None:
-        out = out + tensor(beta).to(x.dtype)
-    return out
-
-
-@op
-def rms_normalization(x: Any, scale: Any = 1, axis: int = -1, epsilon: float | None = None) -> Tensor:
-    """``x / sqrt(mean(x^2) + epsilon) * scale`` over ``axis``."""
-    x = _float(x)
-    eps = config.epsilon() if epsilon is None else epsilon
-    out = x * torch.rsqrt((x * x).mean(dim=axis, keepdim=True) + eps)
-    return out * (tensor(scale).to(x.dtype) if not isinstance(scale, (int, float)) else scale)
-
-
-# convolution, pooling, attention, CTC and PSNR live in nn_conv (re-exported here as keras.ops.nn.xxx)
+# encodings and crossentropies live in nn_losses, normalisation in nn_normalization, convolution,
+# pooling, attention, CTC and PSNR in nn_conv (all re-exported here as keras.ops.nn.xxx)
 from easynn.ops.nn_conv import (  # noqa: E402
     average_pool,
     conv,
@@ -445,6 +254,20 @@ from easynn.ops.nn_conv import (  # noqa: E402
     max_pool,
     psnr,
     separable_conv,
+)
+from easynn.ops.nn_losses import (  # noqa: E402
+    binary_crossentropy,
+    categorical_crossentropy,
+    multi_hot,
+    one_hot,
+    sparse_categorical_crossentropy,
+)
+from easynn.ops.nn_normalization import (  # noqa: E402
+    batch_normalization,
+    layer_normalization,
+    moments,
+    normalize,
+    rms_normalization,
 )
 
 _MISSING = {"ctc_decode": "ctc_decode", "polar": "polar", "unfold": "unfold"}
