@@ -13,6 +13,7 @@ from easynn import (
     activations,
     callbacks,
     constraints,
+    dtype_policies,
     initializers,
     layers,
     losses,
@@ -23,6 +24,7 @@ from easynn import (
     regularizers,
     utils,
 )
+from easynn.dtype_policies import DTypePolicy, FloatDTypePolicy
 from easynn.initializers import Initializer
 from easynn.layers import Input, Layer
 from easynn.losses import Loss
@@ -38,7 +40,7 @@ __all__ = [
     "activations", "callbacks", "constraints", "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
     "optimizers", "regularizers", "utils", "Input", "Model", "Sequential", "load_model", "__version__",
     "Variable", "ops", "random", "config", "backend", "Layer", "Loss", "Metric", "Optimizer", "Regularizer",
-    "Initializer",
+    "Initializer", "dtype_policies", "DTypePolicy", "FloatDTypePolicy",
 ]
 
 _LAZY = ("datasets", "saving", "distribute", "plot", "ops", "random", "config", "backend")

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import torch
 
+from easynn.dtype_policies import dtype_policy, set_dtype_policy
+
 __all__ = [
     "backend", "floatx", "set_floatx", "epsilon", "set_epsilon", "image_data_format", "set_image_data_format",
     "enable_unsafe_deserialization", "disable_unsafe_deserialization", "unsafe_deserialization_enabled",
     "enable_interactive_logging", "disable_interactive_logging", "is_interactive_logging_enabled",
     "enable_traceback_filtering", "disable_traceback_filtering", "is_traceback_filtering_enabled",
     "enable_flash_attention", "disable_flash_attention", "is_flash_attention_enabled",
-    "set_lecture_gradients", "lecture_gradients",
+    "set_lecture_gradients", "lecture_gradients", "dtype_policy", "set_dtype_policy",
 ]
 
 _FLOAT_TYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,

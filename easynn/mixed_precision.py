@@ -1,62 +1,41 @@
-"""Mixed precision with Keras's policy names.
+"""Mixed precision with Keras's policy names (``keras.mixed_precision``).
 
 ``"mixed_float16"`` and ``"mixed_bfloat16"`` run the forward pass under ``torch.autocast`` in that
 dtype while the weights stay float32; ``"mixed_float16"`` also scales the loss
 (``torch.amp.GradScaler``) so small float16 gradients do not flush to zero. ``"float32"`` (the
-default) turns it off. A policy applies to models compiled after it is set; ``compile(...,
-mixed_precision=...)`` overrides it for one model.
+default) turns it off. The global policy applies to models compiled after it is set;
+``compile(..., mixed_precision=...)`` overrides it for one model, and a layer's own ``dtype``
+policy (``Dense(8, dtype="mixed_bfloat16")``, ``Activation("softmax", dtype="float32")``)
+overrides it for that layer. The policies themselves live in ``easynn.dtype_policies``; this
+module keeps Keras's ``mixed_precision`` names for them (Keras 2's ``Policy``,
+``set_global_policy`` and ``global_policy`` included).
 
 Example:
     >>> set_global_policy("mixed_bfloat16")
-    >>> global_policy()
-    'mixed_bfloat16'
+    >>> global_policy().name, global_policy().compute_dtype
+    ('mixed_bfloat16', 'bfloat16')
     >>> set_global_policy("float32")
 """
 
 from __future__ import annotations
 
-__all__ = ["set_global_policy", "global_policy", "Policy"]
+from easynn.dtype_policies import DTypePolicy, dtype_policy, set_dtype_policy
 
-_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
-_current = "float32"
+__all__ = ["DTypePolicy", "Policy", "dtype_policy", "set_dtype_policy", "set_global_policy", "global_policy"]
 
-
-class Policy:
-    """A named precision policy, as ``keras.mixed_precision.Policy``.
-
-    Args:
-        name: ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``.
-    """
-
-    def __init__(self, name: str):
-        if name not in _POLICIES:
-            raise ValueError(f"Unknown mixed precision policy {name!r}. Expected one of: {', '.join(_POLICIES)}.")
-        self.name = name
-
-    @property
-    def compute_dtype(self) -> str:
-        return {"float32": "float32", "mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}[self.name]
-
-    @property
-    def variable_dtype(self) -> str:
-        return "float32"
-
-    def __repr__(self) -> str:
-        return f'<Policy "{self.name}">'
+# Keras 2's name for the same object.
+Policy = DTypePolicy
 
 
-def set_global_policy(policy: str | Policy) -> None:
-    """Set the policy used by models compiled from now on.
+def set_global_policy(policy: str | DTypePolicy) -> None:
+    """Keras 2's name for ``set_dtype_policy``: the policy of the models compiled from now on.
 
     Raises:
-        ValueError: for an unknown policy name.
+        ValueError: for a policy other than ``"float32"``, ``"mixed_float16"``, ``"mixed_bfloat16"``.
     """
-    global _current
-    name = policy.name if isinstance(policy, Policy) else policy
-    Policy(name)  # validates
-    _current = name
+    set_dtype_policy(policy)
 
 
-def global_policy() -> str:
-    """The current policy name."""
-    return _current
+def global_policy() -> DTypePolicy:
+    """Keras 2's name for ``dtype_policy()``: the global policy (equal to its name)."""
+    return dtype_policy()

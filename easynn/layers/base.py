@@ -50,6 +50,7 @@ from easynn.layers._layer_utils import (
     warn_if_mask_dropped,
 )
 from easynn.layers._masking import _READS_MASKS, MaskingMixin
+from easynn.layers._precision import PrecisionMixin
 from easynn.layers._weights import WeightsMixin
 from easynn.layers.symbolic import POSITIONAL_INPUTS
 from easynn.variables import rewrap_buffers
@@ -102,7 +103,7 @@ def unique_name(base: str) -> str:
     return base if count == 0 else f"{base}_{count}"
 
 
-class Layer(WeightsMixin, MaskingMixin, nn.Module):
+class Layer(WeightsMixin, MaskingMixin, PrecisionMixin, nn.Module):
     """Base class of every easynn layer (and model).
 
     Args:
@@ -147,7 +148,8 @@ class Layer(WeightsMixin, MaskingMixin, nn.Module):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"`name` must be a string. Received: name={name!r}")
         self.name = name or unique_name(to_snake_case(type(self).__name__))
-        self.dtype = _resolve_dtype(dtype)
+        self.dtype = _resolve_dtype(self._set_dtype_policy(dtype))  # the weights' dtype
+        self._resolve_precision_override()
         self.built = False
         self._trainable = bool(trainable)
         self._losses: list[torch.Tensor] = []
@@ -209,7 +211,7 @@ class Layer(WeightsMixin, MaskingMixin, nn.Module):
         """
         config = {"name": self.name, "trainable": self.trainable}
         if self.dtype is not None:
-            config["dtype"] = str(self.dtype).replace("torch.", "")
+            config["dtype"] = self._config_dtype()
         if self.activity_regularizer is not None:
             from easynn import regularizers
 
@@ -316,7 +318,9 @@ class Layer(WeightsMixin, MaskingMixin, nn.Module):
         """The dtype of this layer's own first floating weight (``None`` without weights), cached
         until weights are added or converted (``.to()``, ``.double()``)."""
         cached = self.__dict__.get("_compute_dtype_cache", _UNSET)
-        if cached is _UNSET:
+        if cached is _UNSET and self._mixed_compute is not None:
+            cached = self.__dict__["_compute_dtype_cache"] = self._mixed_compute
+        elif cached is _UNSET:
             weight = next((w for w in self._parameters.values() if w is not None and w.is_floating_point()), None)
             if weight is None:
                 weight = next((b for b in self._buffers.values() if b is not None and b.is_floating_point()), None)
@@ -354,7 +358,11 @@ class Layer(WeightsMixin, MaskingMixin, nn.Module):
             kwargs["training"] = self.training
         elif not self._call_takes_training:
             kwargs.pop("training", None)
-        outputs = self.call(inputs, *args, **kwargs)
+        compute = self._precision_override
+        if compute is None:
+            outputs = self.call(inputs, *args, **kwargs)
+        else:  # a dtype policy of its own: see easynn/layers/_precision.py
+            outputs = self._call_in_precision(compute, self.call, inputs, args, kwargs)
         if self.activity_regularizer is not None:
             batch = max(int(outputs.shape[0]), 1) if outputs.dim() else 1
             self.add_loss(self.activity_regularizer(outputs) / batch)
