@@ -16,13 +16,14 @@ from easynn.callbacks.monitors import (
     VanishingGradientWarning,
 )
 from easynn.callbacks.schedules import LearningRateScheduler, ReduceLROnPlateau
+from easynn.callbacks.swap_ema_weights import SwapEMAWeights
 from easynn.callbacks.tensorboard import TensorBoard
 from easynn.training.progress import ProgbarLogger
 
 __all__ = [
     "Callback", "CallbackList", "History", "ProgbarLogger",
     "BackupAndRestore", "CSVLogger", "EarlyStopping", "LambdaCallback", "LearningRateScheduler",
-    "ModelCheckpoint", "MonitorCallback", "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
+    "ModelCheckpoint", "MonitorCallback", "ReduceLROnPlateau", "SwapEMAWeights", "TensorBoard", "TerminateOnNaN",
 ]
 __all__ += [
     "ActivationMonitor", "BiasShiftWarning", "DeadReLUWarning", "DiagnosticWarning", "ExplodingGradientWarning",

@@ -232,7 +232,35 @@ class _UpdateStep:
         the end of fit); a no-op otherwise."""
         if not self.use_ema or self._ema is None:
             return
+        if self._ema_in_weights:  # swapped in (SwapEMAWeights): the slots hold the raw weights
+            torch._foreach_copy_(self._ema, self._params())
+            self._ema_in_weights = False
+            return
         torch._foreach_copy_(self._params(), self._ema)
+
+    # Whether ``swap_ema_weights`` has put the averages into the weights (and the raw weights
+    # into the average slots).
+    _ema_in_weights: bool = False
+
+    @torch.no_grad()
+    def swap_ema_weights(self) -> bool:
+        """Exchange the weights and their moving averages in place (``SwapEMAWeights`` calls it
+        around evaluation); returns whether the averages are now in the weights. Nothing happens
+        before the first update has made averages.
+
+        Raises:
+            ValueError: for an optimizer without ``use_ema``.
+        """
+        if not self.use_ema:
+            raise ValueError("swap_ema_weights() needs an optimizer created with use_ema=True.")
+        if self._ema is None:
+            return False
+        weights = self._params()
+        held = torch._foreach_add(weights, 0)  # one temporary per weight, freed after the swap
+        torch._foreach_copy_(weights, self._ema)
+        torch._foreach_copy_(self._ema, held)
+        self._ema_in_weights = not self._ema_in_weights
+        return self._ema_in_weights
 
     @torch.no_grad()
     def _clip(self) -> None:

@@ -203,6 +203,7 @@ class Optimizer(_UpdateStep):
         defer_dynamo_import(type(self._torch_opt))
         self._param_ids = ids
         self._ema = self._accumulators = None
+        self._ema_in_weights = False
         self._constraints_seen = -1
         self._after_build()
         if self._pending_state is not None:
