@@ -298,3 +298,13 @@ def seq(xs: Any, name: str, arg: str = "xs") -> list[Tensor]:
     return [like(x, ref) for x in xs]
 
 
+def floating(x: Any) -> Tensor:
+    """``x`` as a tensor; bool and integer tensors become torch's default float dtype (float and complex pass)."""
+    x = tensor(x)
+    return x if (x.is_floating_point() or x.is_complex()) else x.to(torch.get_default_dtype())
+
+
+def real_floating(x: Any) -> Tensor:
+    """``x`` as a real float tensor: anything not floating (complex too) becomes torch's default float dtype."""
+    x = tensor(x)
+    return x if x.is_floating_point() else x.to(torch.get_default_dtype())

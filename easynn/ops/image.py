@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from easynn import config
+from easynn.ops._convert import real_floating as _float
 from easynn.ops._convert import tensor
 from easynn.ops._dispatch import op
 
@@ -33,11 +34,6 @@ __all__ = ["resize", "affine_transform", "map_coordinates", "extract_patches", "
 
 _MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic", "area": "area"}
 _FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
-
-
-def _float(x: Any) -> Tensor:
-    x = tensor(x)
-    return x if x.is_floating_point() else x.to(torch.get_default_dtype())
 
 
 def _data_format(data_format: str | None) -> str:

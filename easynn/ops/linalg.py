@@ -20,7 +20,8 @@ from typing import Any, Callable
 
 import torch
 
-from easynn.ops._convert import fail, tensor
+from easynn.ops._convert import fail
+from easynn.ops._convert import floating as _float
 from easynn.ops._dispatch import op
 from easynn.ops.math import qr
 
@@ -28,11 +29,6 @@ Tensor = torch.Tensor
 
 __all__ = ["cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lu_factor", "norm", "qr", "solve",
            "solve_triangular", "svd", "lstsq", "slogdet"]
-
-
-def _float(x: Any) -> Tensor:
-    x = tensor(x)
-    return x if (x.is_floating_point() or x.is_complex()) else x.to(torch.get_default_dtype())
 
 
 def _square(name: str, x: Tensor) -> Tensor:

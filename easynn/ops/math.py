@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from easynn.ops._convert import dtype_name, fail, tensor
+from easynn.ops._convert import real_floating as _float
 from easynn.ops._dispatch import op
 
 Tensor = torch.Tensor
@@ -30,11 +31,6 @@ __all__ = [
 ]
 
 TopK = collections.namedtuple("TopK", ["values", "indices"])
-
-
-def _float(x: Any) -> Tensor:
-    x = tensor(x)
-    return x if x.is_floating_point() else x.to(torch.get_default_dtype())
 
 
 @op

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from easynn import activations as _activations
-from easynn.ops._convert import tensor
+from easynn.ops._convert import floating as _float
 from easynn.ops._dispatch import op
 
 Tensor = torch.Tensor
@@ -40,11 +40,6 @@ __all__ = [
     "conv", "conv_transpose", "depthwise_conv", "separable_conv", "max_pool", "average_pool",
     "ctc_loss", "dot_product_attention", "psnr",
 ]
-
-
-def _float(x: Any) -> Tensor:
-    x = tensor(x)
-    return x if (x.is_floating_point() or x.is_complex()) else x.to(torch.get_default_dtype())
 
 
 # ------------------------------------------------------------------------------ activations

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from easynn import config
+from easynn.ops._convert import floating as _float
 from easynn.ops._convert import tensor, to_torch_dtype
 from easynn.ops._dispatch import op
 
@@ -31,11 +32,6 @@ Tensor = torch.Tensor
 __all__ = [
     "one_hot", "multi_hot", "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
 ]
-
-
-def _float(x: Any) -> Tensor:
-    x = tensor(x)
-    return x if (x.is_floating_point() or x.is_complex()) else x.to(torch.get_default_dtype())
 
 
 # ------------------------------------------------------------------------------ encodings

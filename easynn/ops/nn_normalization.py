@@ -21,17 +21,13 @@ from typing import Any
 import torch
 
 from easynn import config
+from easynn.ops._convert import floating as _float
 from easynn.ops._convert import tensor
 from easynn.ops._dispatch import op
 
 Tensor = torch.Tensor
 
 __all__ = ["moments", "batch_normalization", "normalize", "layer_normalization", "rms_normalization"]
-
-
-def _float(x: Any) -> Tensor:
-    x = tensor(x)
-    return x if (x.is_floating_point() or x.is_complex()) else x.to(torch.get_default_dtype())
 
 
 def _axes(axes: Any, ndim: int) -> tuple[int, ...]:
