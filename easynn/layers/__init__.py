@@ -2,7 +2,13 @@
 
 from easynn.layers.activation import ELU, LeakyReLU, Maxout, PReLU, ReLU, Softmax
 from easynn.layers.activity_regularization import ActivityRegularization
-from easynn.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
+from easynn.layers.attention import (
+    AdditiveAttention,
+    Attention,
+    GroupedQueryAttention,
+    GroupQueryAttention,
+    MultiHeadAttention,
+)
 from easynn.layers.base import Layer
 from easynn.layers.conv import Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D
 from easynn.layers.conv_separable import (
@@ -185,4 +191,5 @@ __all__ = [
     "GroupNormalization", "UnitNormalization", "ActivityRegularization", "AlphaDropout", "GaussianDropout",
     "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "Dot", "dot", "RMSNormalization", "CategoryEncoding", "Discretization", "SpectralNormalization", "Wrapper",
+    "GroupQueryAttention", "GroupedQueryAttention",
 ]
