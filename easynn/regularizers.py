@@ -17,7 +17,10 @@ from typing import Any
 
 import torch
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize"]
+from easynn import config as _config
+
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "l1", "l2", "l1_l2", "orthogonal_regularizer",
+           "get", "serialize", "deserialize"]
 
 
 def _check_factor(name: str, value: float) -> float:
@@ -107,7 +110,56 @@ def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
     return L1L2(l1=l1, l2=l2)
 
 
-_NAMES = {"l1": L1, "l2": L2, "l1_l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2}
+class OrthogonalRegularizer(Regularizer):
+    """Pushes the rows (or columns) of a 2-D weight towards being orthogonal to each other.
+
+    Formula: with ``u_i`` the L2-normalised rows (``mode="rows"``) or columns
+    (``mode="columns"``) and ``n`` their number, ``factor · Σ_{i≠j} |u_i · u_j| / (n (n - 1))``:
+    ``factor`` times the mean absolute cosine between two different rows. A single row (or column)
+    has no pair and gives 0 (Keras divides by zero pairs there).
+
+    Args:
+        factor: the regularization factor (Keras's default 0.01), finite and ``>= 0``.
+        mode: ``"rows"`` (for a ``Dense`` kernel ``(input_dim, units)``: its input-feature vectors)
+            or ``"columns"`` (its units' weight vectors).
+
+    Raises:
+        ValueError: for a negative or non-finite ``factor``, an unknown ``mode``, or (when called)
+            a weight that is not 2-D.
+
+    Example:
+        >>> import torch
+        >>> w = torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 2.0]])
+        >>> round(float(OrthogonalRegularizer(factor=1.0)(w)), 4)  # cosines 0.7071, 0, 0.7071 -> mean 0.4714
+        0.4714
+    """
+
+    def __init__(self, factor: float = 0.01, mode: str = "rows"):
+        self.factor = _check_factor("factor", factor)
+        if mode not in ("rows", "columns"):
+            raise ValueError(f"Invalid value for argument `mode`. Expected one of 'rows', 'columns'. Received: mode={mode!r}")
+        self.mode = mode
+
+    def __call__(self, weight: torch.Tensor) -> torch.Tensor:
+        if weight.dim() != 2:
+            raise ValueError(f"Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape={tuple(weight.shape)}")
+        vectors = weight if self.mode == "rows" else weight.T
+        n = vectors.shape[0]
+        if n < 2:
+            return weight.new_zeros(())
+        unit = vectors / torch.linalg.vector_norm(vectors, dim=1, keepdim=True).clamp_min(_config.epsilon())
+        cosines = unit @ unit.T
+        off_diagonal = cosines.abs().sum() - cosines.diagonal().abs().sum()
+        return self.factor * off_diagonal / (n * (n - 1))
+
+    def get_config(self) -> dict:
+        return {"factor": self.factor, "mode": self.mode}
+
+
+orthogonal_regularizer = OrthogonalRegularizer  # Keras exports the class under both names
+
+_NAMES = {"l1": L1, "l2": L2, "l1_l2": L1L2, "L1": L1, "L2": L2, "L1L2": L1L2,
+          "OrthogonalRegularizer": OrthogonalRegularizer, "orthogonal_regularizer": OrthogonalRegularizer}
 
 
 def get(identifier: Any) -> Regularizer | None:
@@ -122,14 +174,17 @@ def get(identifier: Any) -> Regularizer | None:
     if isinstance(identifier, str):
         if identifier not in _NAMES:
             raise ValueError(
-                f"Unknown regularizer '{identifier}'. Expected one of: l1, l2, l1_l2, "
+                f"Unknown regularizer '{identifier}'. Expected one of: l1, l2, l1_l2, orthogonal_regularizer, "
                 "a Regularizer or a callable."
             )
         return _NAMES[identifier]()
     if isinstance(identifier, dict) and "class_name" in identifier:
         cls = _NAMES.get(identifier["class_name"])
         if cls is None:
-            raise ValueError(f"Unknown regularizer class '{identifier['class_name']}'.")
+            raise ValueError(
+                f"Unknown regularizer class '{identifier['class_name']}'. Expected one of: {', '.join(_NAMES)}, "
+                "or pass the class in custom_objects to deserialize()."
+            )
         return cls.from_config(identifier.get("config", {}))
     if callable(identifier):
         return identifier
@@ -146,3 +201,38 @@ def serialize(regularizer: Any) -> Any:
     if isinstance(regularizer, Regularizer):
         return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
     raise TypeError(f"Cannot serialize regularizer {regularizer!r}: use an easynn Regularizer.")
+
+
+def deserialize(config: Any, custom_objects: dict | None = None) -> Regularizer | None:
+    """Keras's ``regularizers.deserialize``: the inverse of ``serialize``.
+
+    Accepts ``{"class_name", "config"}`` (Keras's extra keys such as ``"module"`` are ignored), a
+    name (``"l2"``, ``"OrthogonalRegularizer"``...) or ``None``; ``custom_objects`` (``{name:
+    Regularizer class or callable}``) is looked up first.
+
+    Raises:
+        ValueError: for an unknown name or class.
+        TypeError: for anything other than a name, a dict or ``None``.
+
+    Example:
+        >>> r = deserialize(serialize(OrthogonalRegularizer(0.1, mode="columns")))
+        >>> type(r).__name__, r.factor, r.mode
+        ('OrthogonalRegularizer', 0.1, 'columns')
+    """
+    if config is None:
+        return None
+    if not isinstance(config, (str, dict)):
+        raise TypeError(
+            f"Could not deserialize regularizer {config!r}: expected a name or a dict with 'class_name' and 'config'."
+        )
+    key = config.get("class_name") if isinstance(config, dict) else config
+    if custom_objects and isinstance(key, str) and key in custom_objects:
+        found = custom_objects[key]
+        if isinstance(found, type) and isinstance(config, dict):
+            return found.from_config(dict(config.get("config") or {}))
+        return found() if isinstance(found, type) else found
+    if isinstance(config, dict) and "class_name" not in config:
+        raise ValueError(f"A regularizer config must have a 'class_name' key. Received: {config!r}")
+    if isinstance(config, dict):
+        return get({"class_name": config["class_name"], "config": config.get("config") or {}})
+    return get(config)

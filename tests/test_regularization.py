@@ -137,3 +137,95 @@ def test_class_weight_weighs_each_sample_by_its_class():
     history = model.fit(x, np.eye(3, dtype="float32")[labels], class_weight=class_weight, batch_size=4, epochs=1,
                         verbose=0)
     assert history.history["loss"][0] == pytest.approx(np.sum(ce * weights) / 6, rel=1e-5)
+
+
+# --------------------------------------------------------------------------- OrthogonalRegularizer
+
+def np_orthogonal(w, factor=0.01, mode="rows"):
+    """Keras's formula: factor · ½ Σ_{i≠j} |cos(u_i, u_j)| / (n (n - 1) / 2)."""
+    v = w if mode == "rows" else w.T
+    u = v / np.linalg.norm(v, axis=1, keepdims=True)
+    n = len(u)
+    return factor * 0.5 * np.abs(u @ u.T * (1 - np.eye(n))).sum() / (n * (n - 1) / 2)
+
+
+def test_orthogonal_regularizer_against_numpy_both_modes():
+    w = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+    for mode in ("rows", "columns"):
+        for factor in (0.01, 0.5):
+            got = float(regularizers.OrthogonalRegularizer(factor=factor, mode=mode)(torch.from_numpy(w)))
+            assert got == pytest.approx(np_orthogonal(w, factor, mode), rel=1e-5)
+    assert regularizers.orthogonal_regularizer is regularizers.OrthogonalRegularizer
+    # hand: rows (1,0), (1,1), (0,2) have |cos| 1/√2, 0, 1/√2 -> mean √2/3
+    w = torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 2.0]])
+    assert float(regularizers.OrthogonalRegularizer(1.0)(w)) == pytest.approx(2 ** 0.5 / 3, rel=1e-6)
+
+
+def test_orthogonal_regularizer_extremes_and_gradient():
+    q = torch.linalg.qr(torch.randn(5, 5, generator=torch.Generator().manual_seed(0)))[0]
+    assert float(regularizers.OrthogonalRegularizer(1.0)(q)) == pytest.approx(0.0, abs=1e-6)
+    parallel = torch.tensor([[1.0, 2.0], [-2.0, -4.0], [3.0, 6.0]])  # every pair has |cos| = 1
+    assert float(regularizers.OrthogonalRegularizer(0.3)(parallel)) == pytest.approx(0.3)
+    assert float(regularizers.OrthogonalRegularizer()(torch.ones(1, 4))) == 0.0  # one row: no pair, not NaN
+    assert float(regularizers.OrthogonalRegularizer(mode="columns")(torch.ones(4, 1))) == 0.0
+    w = torch.randn(3, 4, dtype=torch.float64, requires_grad=True)
+    torch.autograd.gradcheck(regularizers.OrthogonalRegularizer(0.1, mode="columns"), (w,))
+
+
+def test_orthogonal_regularizer_arguments_config_and_identifiers():
+    for bad in (-0.1, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="factor"):
+            regularizers.OrthogonalRegularizer(factor=bad)
+    with pytest.raises(ValueError, match="mode"):
+        regularizers.OrthogonalRegularizer(mode="diagonal")
+    with pytest.raises(ValueError, match="rank 2"):
+        regularizers.OrthogonalRegularizer()(torch.ones(2, 2, 2))
+    r = regularizers.OrthogonalRegularizer(0.2, mode="columns")
+    assert r.get_config() == {"factor": 0.2, "mode": "columns"}
+    for name in ("orthogonal_regularizer", "OrthogonalRegularizer"):
+        got = regularizers.get(name)
+        assert type(got) is regularizers.OrthogonalRegularizer and got.get_config() == {"factor": 0.01, "mode": "rows"}
+    clone = regularizers.get(regularizers.serialize(r))
+    assert type(clone) is regularizers.OrthogonalRegularizer and clone.get_config() == r.get_config()
+
+
+def test_regularizers_deserialize_is_the_inverse_of_serialize():
+    for r in (regularizers.L1(0.3), regularizers.L2(0.2), regularizers.L1L2(0.1, 0.4),
+              regularizers.OrthogonalRegularizer(0.5, "columns")):
+        clone = regularizers.deserialize(regularizers.serialize(r))
+        assert type(clone) is type(r) and clone.get_config() == r.get_config()
+    keras_file = {"module": "keras.regularizers", "class_name": "L2", "config": {"l2": 0.05}, "registered_name": None}
+    assert regularizers.deserialize(keras_file).get_config() == {"l2": 0.05}
+    assert regularizers.deserialize("l1").get_config() == {"l1": 0.01}
+    assert regularizers.deserialize(None) is None
+
+    class Scaled(regularizers.Regularizer):
+        def __init__(self, k=1.0):
+            self.k = k
+
+        def get_config(self):
+            return {"k": self.k}
+
+    custom = regularizers.deserialize({"class_name": "Scaled", "config": {"k": 3.0}}, custom_objects={"Scaled": Scaled})
+    assert type(custom) is Scaled and custom.k == 3.0
+    with pytest.raises(ValueError, match="Unknown regularizer"):
+        regularizers.deserialize({"class_name": "L3", "config": {}})
+    with pytest.raises(ValueError, match="class_name"):
+        regularizers.deserialize({"config": {}})
+    with pytest.raises(TypeError):
+        regularizers.deserialize(0.1)
+
+
+def test_orthogonal_regularizer_on_a_dense_kernel_joins_the_loss():
+    x, y = data(n=6, features=3, units=4)
+    reg = regularizers.OrthogonalRegularizer(0.5)
+    model = easynn.Sequential([Input(shape=(3,)), Dense(4, kernel_regularizer=reg)])
+    frozen(model)
+    kernel = model.layers[-1].kernel.detach().numpy()  # Keras layout (input_dim, units): rows are inputs
+    penalty = np_orthogonal(kernel, 0.5, "rows")
+    assert float(sum(model.losses).detach()) == pytest.approx(penalty, rel=1e-5)
+    with torch.no_grad():
+        mse = F.mse_loss(model(torch.from_numpy(x)), torch.from_numpy(y)).item()
+    assert model.evaluate(x, y, batch_size=6, verbose=0) == pytest.approx(mse + penalty, rel=1e-5)
+    config = model.layers[-1].get_config()["kernel_regularizer"]
+    assert regularizers.deserialize(config).get_config() == {"factor": 0.5, "mode": "rows"}

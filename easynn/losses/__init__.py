@@ -10,8 +10,8 @@ stable torch forms are used (``log_softmax``, ``F.cross_entropy``,
 
 Modules: ``functions.py``/``classes.py`` (the crossentropies, MSE, MAE, Huber), ``margin.py``
 (hinge losses), ``probabilistic.py`` (KL divergence, Poisson, focal crossentropies),
-``regression.py`` (MAPE, MSLE, log-cosh, cosine similarity), ``overlap.py`` (Dice, Tversky) and
-``sequence.py`` (CTC). Dice and Tversky with ``axis=None`` (Keras's default) return one number for
+``regression.py`` (MAPE, MSLE, log-cosh, cosine similarity), ``overlap.py`` (Dice, Tversky),
+``sequence.py`` (CTC) and ``metric_learning.py`` (Circle). Dice and Tversky with ``axis=None`` (Keras's default) return one number for
 the whole batch, not one per sample.
 
 Contract used by the training loop (``easynn.training``):
@@ -71,6 +71,8 @@ from easynn.losses.margin import (
     hinge,
     squared_hinge,
 )
+from easynn.losses.metric_learning import _EXTENDED_CHECKS as _METRIC_LEARNING_CHECKS
+from easynn.losses.metric_learning import Circle, circle
 from easynn.losses.overlap import _EXTENDED_CHECKS as _OVERLAP_CHECKS
 from easynn.losses.overlap import Dice, Tversky, dice, tversky
 from easynn.losses.probabilistic import _EXTENDED_CHECKS as _PROBABILISTIC_CHECKS
@@ -115,15 +117,16 @@ __all__ = [
     "kl_divergence", "kld", "KLD", "poisson", "binary_focal_crossentropy", "categorical_focal_crossentropy",
     "ctc", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "LogCosh", "CosineSimilarity",
     "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "log_cosh", "cosine_similarity",
-    "mape", "MAPE", "msle", "MSLE", "Dice", "Tversky", "dice", "tversky", "deserialize",
+    "mape", "MAPE", "msle", "MSLE", "Dice", "Tversky", "dice", "tversky", "deserialize", "Circle", "circle",
 ]
 
 # The loss functions of the modules above check shapes (and serialize by name) like the built-in ones.
-_CHECKS.update({**_MARGIN_CHECKS, **_PROBABILISTIC_CHECKS, **_REGRESSION_CHECKS, **_OVERLAP_CHECKS, **_SEQUENCE_CHECKS})
+_CHECKS.update({**_MARGIN_CHECKS, **_PROBABILISTIC_CHECKS, **_REGRESSION_CHECKS, **_OVERLAP_CHECKS, **_SEQUENCE_CHECKS,
+                **_METRIC_LEARNING_CHECKS})
 _EXTENDED_CLASSES = (
     Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson, BinaryFocalCrossentropy,
     CategoricalFocalCrossentropy, CTC, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCosh,
-    CosineSimilarity, Dice, Tversky,
+    CosineSimilarity, Dice, Tversky, Circle,
 )
 
 
@@ -152,7 +155,7 @@ _NAMES: dict[str, Callable[[], Loss]] = {
         (categorical_focal_crossentropy, CategoricalFocalCrossentropy), (ctc, CTC),
         (mean_absolute_percentage_error, MeanAbsolutePercentageError),
         (mean_squared_logarithmic_error, MeanSquaredLogarithmicError), (log_cosh, LogCosh),
-        (cosine_similarity, CosineSimilarity), (dice, Dice), (tversky, Tversky),
+        (cosine_similarity, CosineSimilarity), (dice, Dice), (tversky, Tversky), (circle, Circle),
     )},
     **{cls.__name__: cls for cls in _EXTENDED_CLASSES},
     "kld": lambda: KLDivergence(name="kld"), "KLD": lambda: KLDivergence(name="kld"),

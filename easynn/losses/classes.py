@@ -59,19 +59,22 @@ def _reduce(values: torch.Tensor, sample_weight, reduction, mask: torch.Tensor |
 
 def _apply_keras_mask(values: torch.Tensor, y_pred, mask: torch.Tensor | None = None):
     """Keras: a prediction that carries a ``_keras_mask`` (bool ``(batch, timesteps)``, from
-    ``Embedding(mask_zero=True)``/``Masking`` through the model) weighs its loss entries by it.
+    ``Embedding(mask_zero=True)``/``Masking`` through the model) weighs its loss entries by it;
+    so does a mask the loss function put on its own output (Keras's ``circle`` marks the samples
+    with a positive loss).
 
     Formula: ``values * m`` and, for ``"sum_over_batch_size"``, ``Σ m · w · loss / Σ m``: the
     masked timesteps count zero and leave the divisor (``mask`` from ``ignore_class`` is ANDed).
     Returns ``(values, mask)`` for ``_reduce``; unchanged without a mask, or when the mask's
     shape is not the per-entry losses' shape.
     """
-    keras_mask = getattr(y_pred, "_keras_mask", None)
-    if keras_mask is None or tuple(keras_mask.shape) != tuple(values.shape):
-        return values, mask
-    keep = keras_mask.to(device=values.device, dtype=values.dtype)
-    mask = keep if mask is None else mask * keep
-    return values * keep, mask
+    for keras_mask in (getattr(y_pred, "_keras_mask", None), getattr(values, "_keras_mask", None)):
+        if keras_mask is None or tuple(keras_mask.shape) != tuple(values.shape):
+            continue
+        keep = keras_mask.to(device=values.device, dtype=values.dtype)
+        mask = keep if mask is None else mask * keep
+        values = values * keep
+    return values, mask
 
 
 # --------------------------------------------------------------------------- classes

@@ -9,7 +9,10 @@ logged name.
 
 Modules: ``base`` (Metric), ``variable`` (MetricVariable), ``reduction`` (Mean, Sum,
 MeanMetricWrapper), ``accuracy``, ``regression``, ``confusion`` (counts, Precision, Recall),
-``auc``, ``f_score``, ``constrained`` (PrecisionAtRecall...), ``iou``, ``probabilistic``, ``hinge``.
+``auc``, ``f_score``, ``constrained`` (PrecisionAtRecall...), ``iou``, ``probabilistic``, ``hinge``,
+``correlation`` (PearsonCorrelation, ConcordanceCorrelation). As in Keras, ``binary_crossentropy``,
+``categorical_crossentropy``, ``sparse_categorical_crossentropy``, the focal crossentropies and
+``huber`` here are the per-sample loss functions of ``easynn.losses``.
 
 Masks: the mean metrics (every ``MeanMetricWrapper``: accuracies, regression errors,
 crossentropies, hinges) weigh each entry by the mask the prediction carries
@@ -26,7 +29,7 @@ Example:
     0.5
 """
 
-from easynn.metrics._registry import direction, get, serialize
+from easynn.metrics._registry import deserialize, direction, get, serialize
 from easynn.metrics.accuracy import (
     Accuracy,
     BinaryAccuracy,
@@ -59,17 +62,28 @@ from easynn.metrics.constrained import (
     SensitivityAtSpecificity,
     SpecificityAtSensitivity,
 )
+from easynn.metrics.correlation import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
 from easynn.metrics.hinge import CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge, squared_hinge
-from easynn.metrics.iou import IoU, MeanIoU, OneHotMeanIoU
+from easynn.metrics.iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from easynn.metrics.probabilistic import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
     KLDivergence,
     Poisson,
     SparseCategoricalCrossentropy,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
     kl_divergence,
     kld,
     poisson,
+    sparse_categorical_crossentropy,
 )
 from easynn.metrics.reduction import Mean, MeanMetricWrapper, Sum
 from easynn.metrics.regression import (
@@ -82,6 +96,7 @@ from easynn.metrics.regression import (
     R2Score,
     RootMeanSquaredError,
     cosine_similarity,
+    huber,
     log_cosh,
     logcosh,
     mae,
@@ -144,6 +159,12 @@ __all__ = [
     "IoU",
     "MeanIoU",
     "OneHotMeanIoU",
+    "BinaryIoU",
+    "OneHotIoU",
+    "PearsonCorrelation",
+    "ConcordanceCorrelation",
+    "pearson_correlation",
+    "concordance_correlation",
     "SensitivityAtSpecificity",
     "SpecificityAtSensitivity",
     "PrecisionAtRecall",
@@ -156,6 +177,12 @@ __all__ = [
     "kl_divergence",
     "kld",
     "poisson",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_focal_crossentropy",
+    "huber",
     "Hinge",
     "SquaredHinge",
     "CategoricalHinge",
@@ -164,5 +191,6 @@ __all__ = [
     "categorical_hinge",
     "get",
     "serialize",
+    "deserialize",
     "direction",
 ]

@@ -1,5 +1,6 @@
 """Metric identifiers: ``get`` (names, configs, classes, callables; "accuracy" resolved by the
-target and output shapes), ``serialize`` and ``direction`` (for the callbacks' auto mode)."""
+target and output shapes), ``serialize``/``deserialize`` and ``direction`` (for the callbacks'
+auto mode)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import torch
 from easynn.metrics import accuracy as _acc
 from easynn.metrics import confusion as _conf
 from easynn.metrics import constrained as _cons
+from easynn.metrics import correlation as _corr
 from easynn.metrics import hinge as _hinge
 from easynn.metrics import iou as _iou
 from easynn.metrics import probabilistic as _prob
@@ -18,7 +20,7 @@ from easynn.metrics.base import Metric
 from easynn.metrics.reduction import Mean, MeanMetricWrapper, Sum
 from easynn.metrics.variable import _tensor
 
-__all__ = ["get", "serialize", "direction"]
+__all__ = ["get", "serialize", "deserialize", "direction"]
 
 
 class _ResolveByShape(Metric):
@@ -110,6 +112,10 @@ _ALL_CLASSES = (
     _iou.IoU,
     _iou.MeanIoU,
     _iou.OneHotMeanIoU,
+    _iou.BinaryIoU,
+    _iou.OneHotIoU,
+    _corr.PearsonCorrelation,
+    _corr.ConcordanceCorrelation,
     _cons.SensitivityAtSpecificity,
     _cons.SpecificityAtSensitivity,
     _cons.PrecisionAtRecall,
@@ -151,6 +157,16 @@ _NAMES: dict[str, type] = {
     "auc": _conf.AUC,
     "f1_score": _conf.F1Score,
     "fbeta_score": _conf.FBetaScore,
+    "binary_io_u": _iou.BinaryIoU,
+    "pearson_correlation": _corr.PearsonCorrelation,
+    "concordance_correlation": _corr.ConcordanceCorrelation,
+}
+# keras.metrics' loss functions without a metric class of their own: the mean of the function,
+# logged under its name (a model compiled with metrics=[easynn.metrics.huber] saves it by name).
+_FUNCTIONS: dict[str, Any] = {
+    "huber": _reg.huber,
+    "binary_focal_crossentropy": _prob.binary_focal_crossentropy,
+    "categorical_focal_crossentropy": _prob.categorical_focal_crossentropy,
 }
 # Short names keep their spelling as the logged name, as in Keras ("mse" logs "mse").
 _ALIASES: dict[str, type] = {
@@ -206,15 +222,19 @@ def get(identifier: Any, y_true_shape: tuple | None = None, y_pred_shape: tuple 
             if y_true_shape is None or y_pred_shape is None:
                 return _ResolveByShape(kind, identifier)
             return _by_shape(kind, tuple(y_true_shape), tuple(y_pred_shape), identifier)
+        if identifier in _FUNCTIONS:
+            return _function_metric(identifier)
         cls, keep_name = _lookup(identifier)
         if cls is None:
             raise ValueError(
                 f"Unknown metric '{identifier}'. Expected one of: "
-                f"{', '.join(sorted(set(_NAMES) | set(_BY_SHAPE) | set(_ALIASES)))}, a Metric or a callable "
+                f"{', '.join(sorted(set(_NAMES) | set(_BY_SHAPE) | set(_ALIASES) | set(_FUNCTIONS)))}, a Metric or a callable "
                 "fn(y_true, y_pred)."
             )
         return cls(name=identifier) if keep_name else cls()
     if isinstance(identifier, dict) and "class_name" in identifier:
+        if identifier["class_name"] == "function" and isinstance(identifier.get("config"), str):
+            return get(identifier["config"])  # Keras's form of a function saved by name
         cls = _CLASSES.get(identifier["class_name"])
         if cls is None:
             raise ValueError(
@@ -225,7 +245,10 @@ def get(identifier: Any, y_true_shape: tuple | None = None, y_pred_shape: tuple 
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
     if callable(identifier):
-        return MeanMetricWrapper(identifier, getattr(identifier, "__name__", None))
+        metric = MeanMetricWrapper(identifier, getattr(identifier, "__name__", None))
+        if any(identifier is fn for fn in _FUNCTIONS.values()):
+            metric.direction = "down"
+        return metric
     raise TypeError(
         f"Could not interpret metric identifier: {identifier!r}. Expected a name such as 'accuracy', "
         "a Metric or a callable fn(y_true, y_pred)."
@@ -243,11 +266,72 @@ def serialize(metric: Any) -> Any:
         return metric
     if isinstance(metric, _ResolveByShape):
         return metric.name
+    known = _known_function_name(metric)
+    if known is not None:
+        return known
     if isinstance(metric, MeanMetricWrapper) and type(metric) is MeanMetricWrapper:
+        known = _known_function_name(metric.fn)
+        if known is not None and metric.name == known and not metric.get_config().keys() - {"name", "dtype"}:
+            return known
         raise TypeError(f"Cannot serialize metric {metric!r}: a MeanMetricWrapper around a custom function.")
     if isinstance(metric, Metric):
         return {"class_name": type(metric).__name__, "config": metric.get_config()}
     raise TypeError(f"Cannot serialize metric {metric!r}: only names and Metric objects are saved.")
+
+
+def deserialize(config: Any, custom_objects: dict | None = None) -> Metric:
+    """Keras's ``metrics.deserialize``: the inverse of ``serialize``.
+
+    Accepts what ``serialize`` returns (a name, or ``{"class_name", "config"}``, extra Keras keys
+    such as ``"module"``/``"registered_name"`` ignored) and Keras's ``{"class_name": "function",
+    "config": name}``. ``custom_objects`` (``{name: Metric class or function}``) is looked up first.
+
+    Args:
+        config: a metric name or a config dict.
+        custom_objects: optional custom metric classes or functions by name.
+
+    Returns:
+        A fresh ``Metric`` (a function becomes the mean of its values, named after it).
+
+    Raises:
+        ValueError: for an unknown name or class.
+        TypeError: for anything other than a name or a dict.
+
+    Example:
+        >>> m = deserialize(serialize(get("mae")))
+        >>> type(m).__name__, m.name
+        ('MeanAbsoluteError', 'mae')
+    """
+    if not isinstance(config, (str, dict)):
+        raise TypeError(
+            f"Could not deserialize metric {config!r}: expected a name or a dict with 'class_name' and 'config'."
+        )
+    key = config.get("class_name") if isinstance(config, dict) else config
+    if custom_objects and isinstance(key, str) and key in custom_objects:
+        found = custom_objects[key]
+        if isinstance(found, type) and issubclass(found, Metric) and isinstance(config, dict):
+            return found.from_config(dict(config.get("config") or {}))
+        return get(found)
+    if isinstance(config, dict) and "class_name" not in config:
+        raise ValueError(f"A metric config must have a 'class_name' key. Received: {config!r}")
+    return get(config)
+
+
+def _function_metric(name: str) -> Metric:
+    metric = MeanMetricWrapper(_FUNCTIONS[name], name)
+    metric.direction = "down"
+    return metric
+
+
+def _known_function_name(fn: Any) -> str | None:
+    """The name ``get`` resolves back to ``fn``'s metric, for keras.metrics' own functions."""
+    name = getattr(fn, "__name__", None)
+    if not callable(fn) or isinstance(fn, (type, Metric)) or name is None:
+        return None
+    if name not in _NAMES and name not in _FUNCTIONS and name.lower() not in _ALIASES:
+        return None
+    modules = (_acc, _reg, _prob, _hinge, _corr)
+    return name if any(getattr(module, name, None) is fn for module in modules) else None
 
 
 def direction(name: str) -> str | None:
@@ -264,5 +348,7 @@ def direction(name: str) -> str | None:
         return "down"
     if base in _BY_SHAPE:
         return "up" if _BY_SHAPE[base] == "accuracy" else "down"
+    if base in _FUNCTIONS:
+        return "down"
     cls, _ = _lookup(base)
     return getattr(cls, "direction", None) if cls is not None else None

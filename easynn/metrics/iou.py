@@ -1,5 +1,6 @@
 """Intersection-over-union metrics from a running confusion matrix: ``IoU`` (chosen classes),
-``MeanIoU`` (all classes) and ``OneHotMeanIoU``.
+``MeanIoU`` (all classes), ``BinaryIoU`` (thresholded scores), ``OneHotIoU`` and ``OneHotMeanIoU``
+(one-hot labels).
 
 For class ``c``: ``IoU_c = tp_c / (tp_c + fp_c + fn_c)``; classes that never occur in labels
 or predictions are left out of the mean. ``direction = "up"``.
@@ -13,13 +14,16 @@ Example:
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import torch
 
 from easynn._validation import positive_int
 from easynn.metrics._utils import divide_no_nan, pair, weights_like
 from easynn.metrics.base import Metric
 
-__all__ = ["IoU", "MeanIoU", "OneHotMeanIoU"]
+__all__ = ["IoU", "MeanIoU", "BinaryIoU", "OneHotIoU", "OneHotMeanIoU"]
 
 
 class IoU(Metric):
@@ -54,6 +58,8 @@ class IoU(Metric):
         super().__init__(dtype=dtype, name=name)
         self.num_classes = positive_int("num_classes", num_classes)
         ids = [int(i) for i in target_class_ids]
+        if not ids:
+            raise ValueError(f"`target_class_ids` must name at least one class. Received: target_class_ids={ids}")
         if any(not 0 <= i < self.num_classes for i in ids):
             raise ValueError(f"`target_class_ids` must be in [0, {self.num_classes}). Received: target_class_ids={ids}")
         self.target_class_ids = ids
@@ -156,6 +162,85 @@ class OneHotMeanIoU(MeanIoU):
         axis: int = -1,
     ):
         super().__init__(num_classes, name or "one_hot_mean_io_u", dtype, ignore_class, False, sparse_y_pred, axis)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.pop("sparse_y_true")
+        return config
+
+
+class BinaryIoU(IoU):
+    """IoU of class 0 and/or 1 for scores thresholded at ``threshold`` (Keras's ``BinaryIoU``).
+
+    A prediction ``>= threshold`` counts as class 1, below it as class 0; then, as in ``IoU``,
+    ``IoU_c = tp_c / (tp_c + fp_c + fn_c)`` is averaged over ``target_class_ids`` (a class absent
+    from both labels and predictions is left out of the mean).
+
+    Args:
+        target_class_ids: ``(0,)``, ``(1,)`` or ``(0, 1)`` (the default: the mean of both IoUs).
+        threshold: the cut between class 0 and class 1. Keras applies it to probabilities or
+            logits alike (``threshold=0`` for logits), so any finite number is accepted.
+        name: ``"binary_io_u"`` by default. dtype: the result's dtype.
+
+    Raises:
+        ValueError: for a target id outside ``{0, 1}`` or a ``threshold`` that is not a finite number.
+
+    Example:
+        >>> import torch
+        >>> m = BinaryIoU(target_class_ids=[0, 1], threshold=0.3)  # Keras's documented example
+        >>> round(float(m(torch.tensor([0, 1, 0, 1]), torch.tensor([0.1, 0.2, 0.4, 0.7]))), 6)
+        0.333333
+    """
+
+    def __init__(self, target_class_ids=(0, 1), threshold: float = 0.5, name: str | None = None, dtype=None):
+        super().__init__(2, target_class_ids, name=name, dtype=dtype)
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not math.isfinite(threshold):
+            raise ValueError(f"`threshold` must be a finite number. Received: threshold={threshold!r}")
+        self.threshold = float(threshold)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        y_true, y_pred = pair(y_true, y_pred)
+        super().update_state(y_true, (y_pred >= self.threshold).long(), sample_weight)
+
+    def get_config(self) -> dict:
+        return {"target_class_ids": self.target_class_ids, "threshold": self.threshold, **Metric.get_config(self)}
+
+
+class OneHotIoU(IoU):
+    """``IoU`` over ``target_class_ids`` for one-hot labels (and, by default, per-class scores):
+    both are turned into class ids by an argmax over ``axis`` (Keras's ``OneHotIoU``).
+
+    Args:
+        num_classes: the number of classes (the length of the one-hot axis).
+        target_class_ids: the classes whose IoU is averaged.
+        name: ``"one_hot_io_u"`` by default. dtype: the result's dtype.
+        ignore_class: a class id left out, or ``None``.
+        sparse_y_pred: ``True`` when predictions are already class ids.
+        axis: the class axis.
+
+    Raises:
+        ValueError: for a missing or non-positive ``num_classes`` or a target id out of range.
+
+    Example:
+        >>> import torch
+        >>> y_true = torch.tensor([[0, 0, 1], [1, 0, 0], [0, 1, 0], [1, 0, 0]])
+        >>> y_pred = torch.tensor([[0.2, 0.3, 0.5], [0.1, 0.2, 0.7], [0.5, 0.3, 0.1], [0.1, 0.4, 0.5]])
+        >>> m = OneHotIoU(num_classes=3, target_class_ids=[0, 2])  # Keras's documented example
+        >>> round(float(m(y_true, y_pred, sample_weight=torch.tensor([0.1, 0.2, 0.3, 0.4]))), 4)
+        0.0714
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        target_class_ids,
+        name: str | None = None,
+        dtype=None,
+        ignore_class: int | None = None,
+        sparse_y_pred: bool = False,
+        axis: int = -1,
+    ):
+        super().__init__(num_classes, target_class_ids, name, dtype, ignore_class, False, sparse_y_pred, axis)
 
     def get_config(self) -> dict:
         config = super().get_config()

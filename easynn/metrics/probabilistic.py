@@ -26,9 +26,21 @@ __all__ = [
     "kl_divergence",
     "kld",
     "poisson",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_focal_crossentropy",
 ]
 
 _EPSILON = 1e-7
+
+# keras.metrics exports the loss functions themselves (per-sample values, no reduction).
+binary_crossentropy = _losses.binary_crossentropy
+categorical_crossentropy = _losses.categorical_crossentropy
+sparse_categorical_crossentropy = _losses.sparse_categorical_crossentropy
+binary_focal_crossentropy = _losses.binary_focal_crossentropy
+categorical_focal_crossentropy = _losses.categorical_focal_crossentropy
 
 
 def kl_divergence(y_true, y_pred) -> torch.Tensor:

@@ -44,12 +44,14 @@ __all__ = [
     "cosine_similarity",
     "log_cosh",
     "logcosh",
+    "huber",
 ]
 
 _EPSILON = 1e-7  # Keras's backend.epsilon()
 
 mean_squared_error = mse = _losses.mean_squared_error
 mean_absolute_error = mae = _losses.mean_absolute_error
+huber = _losses.huber  # keras.metrics.huber is keras.losses.huber (per sample, delta=1.0)
 
 
 def mean_absolute_percentage_error(y_true, y_pred) -> torch.Tensor:

@@ -22,7 +22,7 @@ Example:
 """
 
 from easynn.optimizers import schedules
-from easynn.optimizers._registry import get, serialize
+from easynn.optimizers._registry import deserialize, get, serialize
 from easynn.optimizers.adam import Adam, Adamax, AdamW, Nadam
 from easynn.optimizers.adaptive import Adadelta, Adafactor, Adagrad, RMSprop
 from easynn.optimizers.base import Optimizer
@@ -45,5 +45,5 @@ __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Nadam", "Adamax", "Adafactor", "Ftrl",
     "Lamb", "Lion", "TorchOptimizer", "schedules", "LearningRateSchedule", "ExponentialDecay",
     "PiecewiseConstantDecay", "PolynomialDecay", "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts", "get",
-    "serialize",
+    "serialize", "deserialize",
 ]

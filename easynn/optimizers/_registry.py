@@ -1,7 +1,9 @@
-"""Optimizer identifiers: ``get`` (names, configs, classes, torch optimizers) and ``serialize``."""
+"""Optimizer identifiers: ``get`` (names, configs, classes, torch optimizers), ``serialize`` and
+``deserialize``."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
@@ -15,7 +17,7 @@ from easynn.optimizers.lion import Lion
 from easynn.optimizers.sgd import SGD
 from easynn.optimizers.torch_wrapper import TorchOptimizer
 
-__all__ = ["get", "serialize"]
+__all__ = ["get", "serialize", "deserialize"]
 
 
 _CLASSES = {c.__name__.lower(): c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Nadam, Adamax, Adafactor,
@@ -79,3 +81,52 @@ def serialize(optimizer: Any) -> Any:
     if isinstance(optimizer, Optimizer):
         return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
     raise TypeError(f"Cannot serialize optimizer {optimizer!r}.")
+
+
+def deserialize(config: Any, custom_objects: dict | None = None) -> Optimizer:
+    """Keras's ``optimizers.deserialize``: the inverse of ``serialize``.
+
+    Accepts ``{"class_name", "config"}`` as ``serialize`` (or Keras's ``.keras`` files: extra keys
+    such as ``"module"``/``"registered_name"`` are ignored) writes it, the class name in any case
+    (``"Adam"``, ``"adam"``), or a plain name (``"adam"``, built with the defaults). A
+    ``learning_rate`` given as a schedule config is rebuilt as that schedule. ``custom_objects``
+    (``{name: Optimizer or LearningRateSchedule class}``) is looked up first.
+
+    Args:
+        config: the serialized optimizer (a dict) or a name.
+        custom_objects: optional custom optimizer / schedule classes by name.
+
+    Returns:
+        A new, unbuilt optimizer with that configuration.
+
+    Raises:
+        ValueError: for an unknown class name or a dict without ``"class_name"``.
+        TypeError: for anything other than a name or a dict.
+
+    Example:
+        >>> opt = deserialize({"class_name": "Adam", "config": {"learning_rate": 0.01, "beta_1": 0.8}})
+        >>> type(opt).__name__, opt.learning_rate, opt.beta_1
+        ('Adam', 0.01, 0.8)
+    """
+    if isinstance(config, str):
+        found = (custom_objects or {}).get(config)
+        return found() if isinstance(found, type) and issubclass(found, Optimizer) else get(config)
+    if not isinstance(config, dict):
+        raise TypeError(
+            f"Could not deserialize optimizer {config!r}: expected a name or a dict with 'class_name' and 'config'."
+        )
+    if "class_name" not in config:
+        raise ValueError(f"An optimizer config must have a 'class_name' key. Received: {config!r}")
+    name, options = config["class_name"], dict(config.get("config") or {})
+    found = (custom_objects or {}).get(name)
+    if isinstance(found, type) and issubclass(found, Optimizer):
+        if "custom_objects" in inspect.signature(found.from_config).parameters:
+            return found.from_config(options, custom_objects=custom_objects)
+        return found.from_config(options)  # a subclass that overrides from_config(config)
+    cls = _CLASSES.get(str(name).lower())
+    if cls is None:
+        raise ValueError(
+            f"Unknown optimizer class '{name}'. Expected one of: {', '.join(c.__name__ for c in _CLASSES.values())}, "
+            "or pass the class in custom_objects."
+        )
+    return cls.from_config(options, custom_objects=custom_objects)
