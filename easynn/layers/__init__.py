@@ -113,6 +113,7 @@ from easynn.layers.preprocessing import (
     IntegerLookup,
     MixUp,
     Normalization,
+    Pipeline,
     RandAugment,
     RandomBrightness,
     RandomColorDegeneration,
@@ -191,5 +192,5 @@ __all__ = [
     "GroupNormalization", "UnitNormalization", "ActivityRegularization", "AlphaDropout", "GaussianDropout",
     "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "Dot", "dot", "RMSNormalization", "CategoryEncoding", "Discretization", "SpectralNormalization", "Wrapper",
-    "GroupQueryAttention", "GroupedQueryAttention",
+    "GroupQueryAttention", "GroupedQueryAttention", "Pipeline",
 ]

@@ -12,6 +12,7 @@
 * :mod:`mixing`: MixUp, CutMix (also on ``{"images", "labels"}`` dicts);
 * :mod:`text_vectorization`: TextVectorization; :mod:`string_lookup`: StringLookup, IntegerLookup;
 * :mod:`encoding`: CategoryEncoding, Discretization (with ``adapt``).
+* :mod:`pipeline`: Pipeline (a layer that applies a list of layers in order).
 
 Random layers act only with ``training=True`` (inside ``fit``) and are the identity otherwise.
 """
@@ -45,6 +46,7 @@ from easynn.layers.preprocessing.geometric import RandomElasticTransform, Random
 from easynn.layers.preprocessing.image import CenterCrop, Resizing
 from easynn.layers.preprocessing.mixing import CutMix, MixUp
 from easynn.layers.preprocessing.numeric import Normalization, Rescaling
+from easynn.layers.preprocessing.pipeline import Pipeline
 from easynn.layers.preprocessing.rand_augment import RandAugment
 from easynn.layers.preprocessing.string_lookup import IntegerLookup, StringLookup
 from easynn.layers.preprocessing.text_vectorization import TextVectorization
@@ -56,5 +58,5 @@ __all__ = [
     "RandomColorDegeneration", "Equalization", "RandomErasing", "MixUp", "CutMix",
     "RandAugment", "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur", "RandomPerspective",
     "RandomElasticTransform", "TextVectorization", "StringLookup", "IntegerLookup",
-    "CategoryEncoding", "Discretization",
+    "CategoryEncoding", "Discretization", "Pipeline",
 ]
