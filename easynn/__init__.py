@@ -26,7 +26,7 @@ from easynn import (
 )
 from easynn.dtype_policies import DTypePolicy, FloatDTypePolicy
 from easynn.initializers import Initializer
-from easynn.layers import Input, Layer
+from easynn.layers import Input, InputSpec, Layer
 from easynn.losses import Loss
 from easynn.metrics import Metric
 from easynn.models import Model, Sequential, load_model
@@ -40,7 +40,7 @@ __all__ = [
     "activations", "callbacks", "constraints", "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
     "optimizers", "regularizers", "utils", "Input", "Model", "Sequential", "load_model", "__version__",
     "Variable", "ops", "random", "config", "backend", "Layer", "Loss", "Metric", "Optimizer", "Regularizer",
-    "Initializer", "dtype_policies", "DTypePolicy", "FloatDTypePolicy",
+    "Initializer", "InputSpec", "dtype_policies", "DTypePolicy", "FloatDTypePolicy",
 ]
 
 _LAZY = ("datasets", "saving", "distribute", "plot", "ops", "random", "config", "backend")

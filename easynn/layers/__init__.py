@@ -40,6 +40,7 @@ from easynn.layers.core import (
 )
 from easynn.layers.einsum_dense import EinsumDense
 from easynn.layers.embedding import Embedding
+from easynn.layers.input_spec import InputSpec
 from easynn.layers.masking import Masking
 from easynn.layers.merge import (
     Add,
@@ -161,7 +162,7 @@ from easynn.layers.symbolic import SymbolicTensor
 from easynn.layers.upsampling import UpSampling1D, UpSampling2D, UpSampling3D
 
 __all__ = [
-    "Layer", "ELU", "LeakyReLU", "Maxout", "PReLU", "ReLU", "Softmax", "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Lambda", "Reshape",
+    "Layer", "ELU", "LeakyReLU", "Maxout", "PReLU", "ReLU", "Softmax", "Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "InputSpec", "Lambda", "Reshape",
     "TorchModuleWrapper", "SymbolicTensor", "OpLayer",
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate",

@@ -52,6 +52,7 @@ from easynn.layers._layer_utils import (
 from easynn.layers._masking import _READS_MASKS, MaskingMixin
 from easynn.layers._precision import PrecisionMixin
 from easynn.layers._weights import WeightsMixin
+from easynn.layers.input_spec import assert_input_compatibility
 from easynn.layers.symbolic import POSITIONAL_INPUTS
 from easynn.variables import rewrap_buffers
 
@@ -120,6 +121,9 @@ class Layer(WeightsMixin, MaskingMixin, PrecisionMixin, nn.Module):
     not write ``get_config`` gets its constructor arguments saved automatically when they are
     plain JSON values (numbers, strings, lists, dicts), as in Keras 3.
     """
+
+    # What the layer accepts: an ``InputSpec`` or a list of them, checked before every call.
+    input_spec = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -284,6 +288,9 @@ class Layer(WeightsMixin, MaskingMixin, PrecisionMixin, nn.Module):
 
     def _call(self, *args, **kwargs):
         inputs = args[0] if args else None
+        if self.input_spec is not None:  # Keras's input checks (see easynn/layers/input_spec.py)
+            given = list(args) if len(args) > 1 else (inputs if args else kwargs.get("inputs"))
+            assert_input_compatibility(self.input_spec, given, self.name)
         if isinstance(inputs, torch.Tensor) and self.built:  # the hot path: one check, no scans
             dtype = self._compute_dtype()
             if dtype is not None and inputs.dtype != dtype and inputs.is_floating_point():
