@@ -49,6 +49,9 @@ from easynn.ops.core import (
     unstack,
 )
 
+# einops-style rearrange (Keras's core family)
+from easynn.ops.einops import rearrange
+
 # linalg family (also as ops.linalg.xxx)
 from easynn.ops.linalg import (
     cholesky,
@@ -57,6 +60,7 @@ from easynn.ops.linalg import (
     eig,
     eigh,
     inv,
+    jvp,
     lstsq,
     lu_factor,
     norm,
@@ -85,10 +89,14 @@ from easynn.ops.math import (
     segment_sum,
     stft,
     top_k,
+    view_as_complex,
+    view_as_real,
 )
 
 # nn family: activations, losses, normalisation, convolution, pooling, attention
 from easynn.ops.nn import (
+    adaptive_average_pool,
+    adaptive_max_pool,
     average_pool,
     batch_normalization,
     binary_crossentropy,
@@ -96,7 +104,9 @@ from easynn.ops.nn import (
     celu,
     conv,
     conv_transpose,
+    ctc_decode,
     ctc_loss,
+    depth_to_space,
     depthwise_conv,
     dot_product_attention,
     elu,
@@ -116,6 +126,7 @@ from easynn.ops.nn import (
     multi_hot,
     normalize,
     one_hot,
+    polar,
     psnr,
     relu,
     relu6,
@@ -128,13 +139,16 @@ from easynn.ops.nn import (
     softmax,
     softplus,
     softsign,
+    space_to_depth,
     sparse_categorical_crossentropy,
     sparse_plus,
+    sparse_sigmoid,
     sparsemax,
     squareplus,
     swish,
     tanh_shrink,
     threshold,
+    unfold,
 )
 
 # numpy family: shapes, joining, padding
@@ -164,6 +178,7 @@ from easynn.ops.numpy_array import (
     tile,
     transpose,
     view,
+    vsplit,
     vstack,
 )
 
@@ -344,6 +359,7 @@ from easynn.ops.numpy_reduce import (
     nanmax,
     nanmean,
     nanmin,
+    nanprod,
     nansum,
     prod,
     ptp,

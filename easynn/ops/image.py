@@ -1,5 +1,7 @@
-"""The image family of ``keras.ops`` (``keras.ops.image``): resizing, geometric transforms,
-patches and colour spaces.
+"""The image family of ``keras.ops`` (``keras.ops.image``): resizing, patches, colour spaces, padding
+and cropping here; geometric transforms (``map_coordinates``, ``affine_transform``,
+``perspective_transform``, ``elastic_transform``) in ``image_geometry`` and filters
+(``gaussian_blur``, ``sobel_edges``) in ``image_filters``, all re-exported as ``image.xxx``.
 
 Images are ``(height, width, channels)`` or ``(batch, height, width, channels)`` by default
 (``data_format="channels_first"`` or ``easynn.config.set_image_data_format`` for the other
@@ -16,53 +18,24 @@ Example:
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from easynn import config
-from easynn.ops._convert import real_floating as _float
-from easynn.ops._convert import tensor
 from easynn.ops._dispatch import op
+from easynn.ops._image_layout import _batched_first, _restore
+
+# geometric transforms and filters live in their own modules; they are keras.ops.image.xxx too
+from easynn.ops.image_filters import gaussian_blur, sobel_edges
+from easynn.ops.image_geometry import affine_transform, map_coordinates, perspective_transform
 
 Tensor = torch.Tensor
 
 __all__ = ["resize", "affine_transform", "map_coordinates", "extract_patches", "rgb_to_grayscale", "rgb_to_hsv",
-           "hsv_to_rgb", "pad_images", "crop_images"]
+           "hsv_to_rgb", "pad_images", "crop_images", "gaussian_blur", "sobel_edges", "perspective_transform"]
 
 _MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic", "area": "area"}
-_FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
-
-
-def _data_format(data_format: str | None) -> str:
-    value = config.image_data_format() if data_format is None else data_format
-    if value not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"`data_format` must be 'channels_last' or 'channels_first'. Received: data_format={data_format!r}"
-        )
-    return value
-
-
-def _batched_first(name: str, images: Any, data_format: str | None) -> tuple[Tensor, bool, str]:
-    """``(batch, channels, height, width)``, whether a batch axis was added, and the data format."""
-    x = _float(images)
-    fmt = _data_format(data_format)
-    if x.dim() not in (3, 4):
-        raise ValueError(f"{name}(): `images` must be 3-D (one image) or 4-D (a batch). Received shape {tuple(x.shape)}")
-    single = x.dim() == 3
-    if single:
-        x = x[None]
-    if fmt == "channels_last":
-        x = x.permute(0, 3, 1, 2)
-    return x, single, fmt
-
-
-def _restore(x: Tensor, single: bool, fmt: str) -> Tensor:
-    if fmt == "channels_last":
-        x = x.permute(0, 2, 3, 1)
-    return x[0] if single else x
 
 
 @op
@@ -120,129 +93,6 @@ def resize(images: Any, size: Any, interpolation: str = "bilinear", antialias: b
     return _restore(out, single, fmt)
 
 
-def _fix_index(index: Tensor, size: int, fill_mode: str) -> Tensor:
-    """Map integer ``index`` into ``[0, size)`` by ``fill_mode`` (``constant`` is handled by the caller)."""
-    if fill_mode == "nearest":
-        return index.clamp(0, size - 1)
-    if fill_mode == "wrap":
-        return index % size
-    if fill_mode == "mirror":  # ... 2 1 | 0 1 2 | 1 0 ...: a triangle wave of period 2(size - 1)
-        period = 2 * max(size - 1, 1)
-        folded = index % period
-        return torch.where(folded >= size, period - folded, folded) if size > 1 else torch.zeros_like(index)
-    if fill_mode == "reflect":  # ... 1 0 | 0 1 2 | 2 1 ...: period 2 size, edge repeated
-        period = 2 * size
-        folded = index % period
-        return torch.where(folded >= size, period - 1 - folded, folded)
-    return index
-
-
-@op
-def map_coordinates(inputs: Any, coordinates: Any, order: int, fill_mode: str = "constant",
-                    fill_value: float = 0.0) -> Tensor:
-    """Sample ``inputs`` at fractional ``coordinates`` (SciPy's ``ndimage.map_coordinates`` interface).
-
-    Args:
-        inputs: an N-D array.
-        coordinates: ``(N, *output_shape)``: for each output point, its coordinate along each axis.
-        order: 0 (nearest: coordinates rounded) or 1 (linear).
-        fill_mode: how points outside the input are read: ``"constant"`` (``fill_value``),
-            ``"nearest"``, ``"wrap"``, ``"mirror"``, ``"reflect"``.
-        fill_value: the value outside the input with ``"constant"``.
-
-    Returns:
-        A tensor of ``output_shape``.
-
-    Example:
-        >>> map_coordinates(torch.tensor([0.0, 10.0, 20.0]), torch.tensor([[0.5, 1.25, 3.0]]), 1)
-        tensor([ 5.0000, 12.5000,  0.0000])
-    """
-    x = tensor(inputs)
-    coords = tensor(coordinates)
-    coords = coords.to(x.dtype if x.is_floating_point() else torch.get_default_dtype())
-    if coords.shape[0] != x.dim():
-        raise ValueError(f"map_coordinates(): `coordinates` must start with one entry per input axis ({x.dim()}). "
-                         f"Received coordinates shape {tuple(coords.shape)}")
-    if order not in (0, 1):
-        raise NotImplementedError(f"map_coordinates(): order={order} is not implemented (use 0 or 1).")
-    if fill_mode not in _FILL_MODES:
-        raise ValueError(f"map_coordinates(): `fill_mode` must be one of {_FILL_MODES}. Received: fill_mode={fill_mode!r}")
-    corners_per_axis = []
-    for axis in range(x.dim()):
-        c = coords[axis]
-        if order == 0:
-            corners_per_axis.append([(torch.round(c).long(), None)])
-        else:
-            low = torch.floor(c)
-            weight = c - low
-            corners_per_axis.append([(low.long(), 1 - weight), (low.long() + 1, weight)])
-    work = x if x.is_floating_point() else x.to(coords.dtype)
-    out = torch.zeros(coords.shape[1:], dtype=work.dtype, device=x.device)
-    for combo in itertools.product(*corners_per_axis):
-        indices, valid, weight = [], None, None
-        for axis, (index, w) in enumerate(combo):
-            size = x.shape[axis]
-            if fill_mode == "constant":
-                inside = (index >= 0) & (index < size)
-                valid = inside if valid is None else valid & inside
-                index = index.clamp(0, size - 1)
-            else:
-                index = _fix_index(index, size, fill_mode)
-            indices.append(index)
-            if w is not None:
-                weight = w if weight is None else weight * w
-        values = work[tuple(indices)]
-        if valid is not None:
-            values = torch.where(valid, values, torch.as_tensor(fill_value, dtype=work.dtype, device=x.device))
-        out = out + (values if weight is None else weight * values)
-    return out if x.is_floating_point() or order == 1 else out.to(x.dtype)
-
-
-@op
-def affine_transform(images: Any, transform: Any, interpolation: str = "bilinear", fill_mode: str = "constant",
-                     fill_value: float = 0.0, data_format: str | None = None) -> Tensor:
-    """Apply projective transforms ``[a0, a1, a2, b0, b1, b2, c0, c1]`` to images.
-
-    Output pixel ``(x, y)`` (column, row) reads the input at
-    ``((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k)`` with ``k = c0 x + c1 y + 1``.
-
-    Args:
-        images: 3-D or 4-D images.
-        transform: ``(8,)`` or ``(batch, 8)``.
-        interpolation: ``"bilinear"`` or ``"nearest"``.
-        fill_mode, fill_value: as in ``map_coordinates``.
-        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
-
-    Example:
-        >>> img = torch.arange(9.0).reshape(3, 3, 1)
-        >>> affine_transform(img, [1, 0, 1, 0, 1, 0, 0, 0])[..., 0]  # shift left by one column
-        tensor([[1., 2., 0.],
-                [4., 5., 0.],
-                [7., 8., 0.]])
-    """
-    if interpolation not in ("bilinear", "nearest"):
-        raise ValueError(f"affine_transform(): `interpolation` must be 'bilinear' or 'nearest'. Received: {interpolation!r}")
-    x, single, fmt = _batched_first("affine_transform", images, data_format)
-    t = tensor(transform).to(dtype=x.dtype, device=x.device)
-    if t.dim() == 1:
-        t = t[None]
-    if t.shape[-1] != 8 or t.dim() != 2 or t.shape[0] not in (1, x.shape[0]):
-        raise ValueError(f"affine_transform(): `transform` must be (8,) or (batch, 8). Received shape {tuple(t.shape)}")
-    t = t.expand(x.shape[0], 8)
-    batch, channels, height, width = x.shape
-    rows = torch.arange(height, dtype=x.dtype, device=x.device)[:, None].expand(height, width)
-    cols = torch.arange(width, dtype=x.dtype, device=x.device)[None, :].expand(height, width)
-    order = 1 if interpolation == "bilinear" else 0
-    outputs = []
-    for b in range(batch):
-        a0, a1, a2, b0, b1, b2, c0, c1 = t[b]
-        k = c0 * cols + c1 * rows + 1
-        src_x = (a0 * cols + a1 * rows + a2) / k
-        src_y = (b0 * cols + b1 * rows + b2) / k
-        channel_index = torch.arange(channels, dtype=x.dtype, device=x.device)[:, None, None].expand(channels, height, width)
-        coords = torch.stack([channel_index, src_y.expand(channels, height, width), src_x.expand(channels, height, width)])
-        outputs.append(map_coordinates(x[b], coords, order, fill_mode, fill_value))
-    return _restore(torch.stack(outputs), single, fmt)
 
 
 @op
@@ -365,12 +215,3 @@ def _two_of(name, first, second, target, size, first_name, second_name, target_n
     if first is None:
         return extra - int(second), int(second)
     return int(first), extra - int(first)
-
-
-_MISSING = ("gaussian_blur", "perspective_transform", "elastic_transform")
-
-
-def __getattr__(name: str):
-    if name in _MISSING:
-        raise NotImplementedError(f"easynn.ops.image.{name} (keras.ops.image.{name}) is not implemented in easynn yet.")
-    raise AttributeError(f"module 'easynn.ops.image' has no attribute {name!r}")

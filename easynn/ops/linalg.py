@@ -28,7 +28,7 @@ from easynn.ops.math import qr
 Tensor = torch.Tensor
 
 __all__ = ["cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lu_factor", "norm", "qr", "solve",
-           "solve_triangular", "svd", "lstsq", "slogdet"]
+           "solve_triangular", "svd", "lstsq", "slogdet", "jvp"]
 
 
 def _square(name: str, x: Tensor) -> Tensor:
@@ -189,3 +189,55 @@ def lstsq(a: Any, b: Any, rcond: float | None = None) -> Tensor:
     solution = _run("lstsq", lambda m, r: torch.linalg.lstsq(m, r, rcond=rcond, driver=driver).solution,
                     a, rhs.to(a.dtype), a=a, b=b)
     return solution.squeeze(-1) if vector else solution
+
+
+def _tree(value: Any, like: Any = None) -> Any:
+    """Leaves of a tuple/list/dict tree as float tensors (on/in ``like``'s device/dtype when given)."""
+    if isinstance(value, (tuple, list)):
+        same = isinstance(like, (tuple, list)) and len(like) == len(value)
+        return type(value)(_tree(v, like[i] if same else None) for i, v in enumerate(value))
+    if isinstance(value, dict):
+        return {k: _tree(v, like.get(k) if isinstance(like, dict) else None) for k, v in value.items()}
+    leaf = _float(value)
+    if like is not None and isinstance(like, Tensor):
+        leaf = leaf.to(device=like.device, dtype=like.dtype)
+    return leaf
+
+
+def jvp(fun: Callable, primals: Any, tangents: Any, has_aux: bool = False) -> tuple:
+    """Forward-mode Jacobian-vector product of ``fun`` at ``primals`` along ``tangents`` (``torch.func.jvp``).
+
+    Formula: ``tangents_out = J_fun(primals) @ tangents = d/de fun(primals + e * tangents) at e = 0``.
+
+    Args:
+        fun: a function of ``len(primals)`` positional tensor (or tuple/list/dict of tensors) arguments
+            returning a tensor or a container of tensors; with ``has_aux`` it returns
+            ``(output, aux)``.
+        primals: a tuple or list of the arguments (integers are computed as floats).
+        tangents: a tuple or list with the same structure and shapes as ``primals``.
+        has_aux: ``fun`` returns ``(output, aux)``; ``aux`` is passed through, not differentiated.
+
+    Returns:
+        ``(primals_out, tangents_out)``, or ``(primals_out, tangents_out, aux)`` with ``has_aux``.
+
+    Raises:
+        TypeError: ``fun`` not callable, or ``primals``/``tangents`` not a tuple or list.
+        ValueError: ``primals`` and ``tangents`` of different lengths.
+
+    Example:
+        >>> out, tangent = jvp(lambda x: x ** 3, (torch.tensor(2.0),), (torch.tensor(1.0),))
+        >>> out, tangent  # 2^3 and 3 * 2^2
+        (tensor(8.), tensor(12.))
+    """
+    if not callable(fun):
+        raise TypeError(f"jvp(): `fun` must be callable. Received: fun={fun!r:.80}")
+    for name, value in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(value, (tuple, list)):
+            raise TypeError(f"jvp(): `{name}` must be a tuple or list of arguments. "
+                            f"Received: {name} of type {type(value).__name__}")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp(): `primals` and `tangents` must have the same length. "
+                         f"Received {len(primals)} primals and {len(tangents)} tangents")
+    primals = tuple(_tree(p) for p in primals)
+    tangents = tuple(_tree(t, p) for t, p in zip(tangents, primals))
+    return tuple(torch.func.jvp(fun, primals, tangents, has_aux=bool(has_aux)))

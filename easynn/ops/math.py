@@ -27,7 +27,7 @@ Tensor = torch.Tensor
 
 __all__ = [
     "erf", "erfinv", "rsqrt", "logsumexp", "top_k", "in_top_k", "segment_sum", "segment_max", "extract_sequences",
-    "fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft", "qr", "logdet",
+    "fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft", "qr", "logdet", "view_as_complex", "view_as_real",
 ]
 
 TopK = collections.namedtuple("TopK", ["values", "indices"])
@@ -295,3 +295,57 @@ def qr(x: Any, mode: str = "reduced") -> tuple[Tensor, Tensor]:
 def logdet(x: Any) -> Tensor:
     """``log(det(x))`` of (batches of) square matrices, computed stably (NaN for a negative determinant)."""
     return torch.logdet(_float(x))
+
+
+@op
+def view_as_complex(x: Any) -> Tensor:
+    """A real ``(..., 2)`` tensor read as complex numbers: ``out = x[..., 0] + i x[..., 1]``.
+
+    Args:
+        x: real tensor whose last axis has length 2 (integers are computed as float32).
+
+    Returns:
+        A complex tensor of shape ``x.shape[:-1]`` (complex64 from float32, complex128 from float64),
+        sharing memory with ``x`` when ``x`` is contiguous.
+
+    Raises:
+        ValueError: the last axis is not of length 2.
+        TypeError: ``x`` is complex.
+
+    Example:
+        >>> view_as_complex(torch.tensor([[1.0, 2.0], [3.0, -4.0]]))
+        tensor([1.+2.j, 3.-4.j])
+    """
+    x = tensor(x)
+    if x.is_complex():
+        raise TypeError(f"view_as_complex(): `x` must be real. Received: x.dtype={dtype_name(x.dtype)}")
+    if x.dim() == 0 or x.shape[-1] != 2:
+        raise ValueError(f"view_as_complex(): the last axis of `x` must have length 2 (real, imaginary). "
+                         f"Received: x.shape={tuple(x.shape)}")
+    if x.dtype not in (torch.float32, torch.float64):
+        x = x.to(torch.float32)
+    return torch.view_as_complex(x.contiguous())
+
+
+@op
+def view_as_real(x: Any) -> Tensor:
+    """A complex tensor as real ``(..., 2)`` pairs: ``out[..., 0] = real(x)``, ``out[..., 1] = imag(x)``.
+
+    Args:
+        x: complex tensor.
+
+    Returns:
+        A real tensor of shape ``(*x.shape, 2)`` (float32 from complex64), sharing memory with ``x``.
+
+    Raises:
+        TypeError: ``x`` is not complex.
+
+    Example:
+        >>> view_as_real(torch.tensor([1 + 2j, 3 - 4j]))
+        tensor([[ 1.,  2.],
+                [ 3., -4.]])
+    """
+    x = tensor(x)
+    if not x.is_complex():
+        raise TypeError(f"view_as_real(): `x` must be complex. Received: x.dtype={dtype_name(x.dtype)}")
+    return torch.view_as_real(x.resolve_conj())

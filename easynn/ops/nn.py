@@ -1,6 +1,8 @@
-"""The neural-network family of ``keras.ops``: activations here; one_hot/multi_hot and the
-crossentropies in ``nn_losses``, normalisation in ``nn_normalization``, convolution, pooling,
-attention and CTC in ``nn_conv`` (all re-exported, so ``ops.nn.one_hot`` and ``ops.nn.conv`` work).
+"""The neural-network family of ``keras.ops``: activations and ``polar`` here; one_hot/multi_hot and
+the crossentropies in ``nn_losses``, normalisation in ``nn_normalization``, convolution, pooling,
+attention and the CTC loss in ``nn_conv``, depth/space moves, adaptive pooling and ``unfold`` in
+``nn_spatial``, ``ctc_decode`` in ``nn_ctc`` (all re-exported, so ``ops.nn.one_hot`` and
+``ops.nn.conv`` work).
 
 Layouts are Keras's: images are ``channels_last`` unless ``data_format`` (or
 ``easynn.config.image_data_format()``) says otherwise, and kernels are ``(*spatial, in, out)``.
@@ -38,7 +40,8 @@ __all__ = [
     "one_hot", "multi_hot", "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
     "moments", "batch_normalization", "normalize", "layer_normalization", "rms_normalization",
     "conv", "conv_transpose", "depthwise_conv", "separable_conv", "max_pool", "average_pool",
-    "ctc_loss", "dot_product_attention", "psnr",
+    "ctc_loss", "dot_product_attention", "psnr", "sparse_sigmoid", "polar",
+    "depth_to_space", "space_to_depth", "adaptive_average_pool", "adaptive_max_pool", "unfold", "ctc_decode",
 ]
 
 
@@ -70,6 +73,24 @@ def sigmoid(x: Any) -> Tensor:
 def softplus(x: Any) -> Tensor:
     """``log(1 + exp(x))`` (``easynn.activations.softplus``)."""
     return _activations.softplus(_float(x))
+
+
+@op
+def sparse_sigmoid(x: Any) -> Tensor:
+    """Piecewise-linear sigmoid: 0 for ``x <= -1``, ``(x + 1) / 2`` between, 1 for ``x >= 1``.
+
+    Args:
+        x: input tensor (integers are computed as floats).
+
+    Returns:
+        A tensor of ``x``'s shape in ``[0, 1]``.
+
+    Example:
+        >>> sparse_sigmoid(torch.tensor([-6.0, -1.0, 0.0, 0.5, 6.0]))
+        tensor([0.0000, 0.0000, 0.5000, 0.7500, 1.0000])
+    """
+    x = _float(x)
+    return torch.clamp((x + 1) / 2, 0.0, 1.0)
 
 
 @op
@@ -237,8 +258,34 @@ def log_softmax(x: Any, axis: Any = -1) -> Tensor:
     return F.log_softmax(x, dim=axis)
 
 
+@op
+def polar(abs_: Any, angle: Any) -> Tensor:
+    """The complex number with magnitude ``abs_`` and phase ``angle``: ``abs_ * (cos(angle) + i sin(angle))``.
+
+    Args:
+        abs_: magnitudes (real; integers are computed as floats).
+        angle: phases in radians, broadcastable with ``abs_``.
+
+    Returns:
+        A complex tensor (complex64 for float32 inputs, complex128 for float64).
+
+    Example:
+        >>> polar(torch.tensor([2.0]), torch.tensor([0.0]))
+        tensor([2.+0.j])
+    """
+    magnitude, phase = _float(abs_), _float(angle)
+    if magnitude.is_complex() or phase.is_complex():
+        raise TypeError(f"polar(): `abs_` and `angle` must be real. Received dtypes {magnitude.dtype}, {phase.dtype}")
+    dtype = torch.promote_types(magnitude.dtype, phase.dtype)
+    if dtype not in (torch.float32, torch.float64):
+        dtype = torch.float32
+    magnitude, phase = torch.broadcast_tensors(magnitude.to(dtype), phase.to(device=magnitude.device, dtype=dtype))
+    return torch.polar(magnitude, phase)
+
+
 # encodings and crossentropies live in nn_losses, normalisation in nn_normalization, convolution,
-# pooling, attention, CTC and PSNR in nn_conv (all re-exported here as keras.ops.nn.xxx)
+# pooling, attention, CTC loss and PSNR in nn_conv, depth/space moves, adaptive pooling and unfold in
+# nn_spatial, CTC decoding in nn_ctc (all re-exported here as keras.ops.nn.xxx)
 from easynn.ops.nn_conv import (  # noqa: E402
     average_pool,
     conv,
@@ -250,6 +297,7 @@ from easynn.ops.nn_conv import (  # noqa: E402
     psnr,
     separable_conv,
 )
+from easynn.ops.nn_ctc import ctc_decode  # noqa: E402
 from easynn.ops.nn_losses import (  # noqa: E402
     binary_crossentropy,
     categorical_crossentropy,
@@ -264,12 +312,10 @@ from easynn.ops.nn_normalization import (  # noqa: E402
     normalize,
     rms_normalization,
 )
-
-_MISSING = {"ctc_decode": "ctc_decode", "polar": "polar", "unfold": "unfold"}
-
-
-def __getattr__(name: str):
-    if name in _MISSING:
-        raise NotImplementedError(f"easynn.ops.nn.{name} (keras.ops.{name}) is not implemented in easynn yet.")
-    raise AttributeError(f"module 'easynn.ops.nn' has no attribute {name!r}")
-
+from easynn.ops.nn_spatial import (  # noqa: E402
+    adaptive_average_pool,
+    adaptive_max_pool,
+    depth_to_space,
+    space_to_depth,
+    unfold,
+)

@@ -32,7 +32,7 @@ from easynn.ops.numpy_logic import (
 # reductions, statistics
 from easynn.ops.numpy_reduce import (
     all, amax, amin, any, argmax, argmin, average, count_nonzero, cumprod, cumsum, diff, max, mean, median, min,
-    nanmax, nanmean, nanmin, nansum, prod, ptp, quantile, std, sum, var,
+    nanmax, nanmean, nanmin, nanprod, nansum, prod, ptp, quantile, std, sum, var,
 )
 
 # sorting, searching, counting
@@ -50,7 +50,7 @@ from easynn.ops.numpy_create import (
 from easynn.ops.numpy_array import (
     append, array_split, broadcast_to, concatenate, copy, dstack, expand_dims, flip, hstack, moveaxis, ndim,
     pad, ravel, repeat, reshape, roll, rot90, size, split, squeeze, stack, swapaxes, tile, transpose, view,
-    vstack,
+    vsplit, vstack,
 )
 
 # indexing
@@ -78,12 +78,12 @@ __all__ = [
     "isreal", "kaiser", "kron", "lcm", "ldexp", "left_shift", "less", "less_equal", "linspace", "log", "log10",
     "log1p", "log2", "logaddexp", "logaddexp2", "logdet", "logical_and", "logical_not", "logical_or",
     "logical_xor", "logspace", "matmul", "max", "maximum", "mean", "median", "meshgrid", "min", "minimum",
-    "mod", "moveaxis", "multiply", "nan_to_num", "nanmax", "nanmean", "nanmin", "nansum", "ndim", "negative",
+    "mod", "moveaxis", "multiply", "nan_to_num", "nanmax", "nanmean", "nanmin", "nanprod", "nansum", "ndim", "negative",
     "nextafter", "nonzero", "not_equal", "ones", "ones_like", "outer", "pad", "power", "prod", "ptp",
     "quantile", "rad2deg", "ravel", "real", "reciprocal", "repeat", "reshape", "right_shift", "roll", "rot90",
     "round", "searchsorted", "select", "sign", "signbit", "sin", "sinh", "size", "slogdet", "sort", "split",
     "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "take", "take_along_axis",
     "tan", "tanh", "tensordot", "tile", "trace", "transpose", "trapezoid", "tri", "tril", "triu", "true_divide",
-    "trunc", "unique", "unravel_index", "vander", "var", "vdot", "vectorize", "view", "vstack", "where",
+    "trunc", "unique", "unravel_index", "vander", "var", "vdot", "vectorize", "view", "vsplit", "vstack", "where",
     "zeros", "zeros_like"
 ]

@@ -27,7 +27,7 @@ from easynn.ops._dispatch import AxisError, op
 __all__ = [
     "append", "array_split", "broadcast_to", "concatenate", "copy", "dstack", "expand_dims", "flip", "hstack",
     "moveaxis", "ndim", "pad", "ravel", "repeat", "reshape", "roll", "rot90", "size", "split", "squeeze",
-    "stack", "swapaxes", "tile", "transpose", "view", "vstack",
+    "stack", "swapaxes", "tile", "transpose", "view", "vsplit", "vstack",
 ]
 
 
@@ -191,6 +191,31 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
     indices = [int(i) for i in (indices_or_sections.tolist() if isinstance(indices_or_sections, Tensor)
                                 else indices_or_sections)]
     return list(torch.tensor_split(x, indices, dim=axis))
+
+
+@op
+def vsplit(x: Any, indices_or_sections: Any) -> list[Tensor]:
+    """Split row-wise (along axis 0) as NumPy's ``vsplit``: ``split(x, indices_or_sections, axis=0)``.
+
+    Args:
+        x: a tensor with at least 2 dimensions.
+        indices_or_sections: an int (number of equal sections, which must divide ``x.shape[0]``) or a
+            list of indices where the rows are cut.
+
+    Returns:
+        A list of tensors.
+
+    Raises:
+        ValueError: ``x`` has fewer than 2 dimensions, or the sections do not divide the first axis.
+
+    Example:
+        >>> [t.tolist() for t in vsplit(torch.arange(6).reshape(3, 2), [1])]
+        [[[0, 1]], [[2, 3], [4, 5]]]
+    """
+    x = tensor(x)
+    if x.ndim < 2:
+        raise ValueError(f"vsplit(): `x` must have at least 2 dimensions. Received: x.shape={tuple(x.shape)}")
+    return split.__wrapped__(x, indices_or_sections, 0)
 
 
 @op

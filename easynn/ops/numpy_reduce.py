@@ -27,7 +27,7 @@ from easynn.ops._dispatch import AxisError, op, reduction_op
 
 __all__ = [
     "all", "amax", "amin", "any", "argmax", "argmin", "average", "count_nonzero", "cumprod", "cumsum", "diff",
-    "max", "mean", "median", "min", "nanmax", "nanmean", "nanmin", "nansum", "prod", "ptp", "quantile", "std",
+    "max", "mean", "median", "min", "nanmax", "nanmean", "nanmin", "nanprod", "nansum", "prod", "ptp", "quantile", "std",
     "sum", "var",
 ]
 
@@ -362,6 +362,25 @@ def _nan_fill(x: Tensor, value: float) -> Tensor:
 def nansum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Sum over ``axis`` treating NaN as 0."""
     return sum.__wrapped__(_nan_fill(tensor(x), 0.0), axis, keepdims)
+
+
+@op
+def nanprod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Product over ``axis`` treating NaN as 1: ``prod(where(isnan(x), 1, x))``.
+
+    Args:
+        x: input tensor.
+        axis: None (every axis), an int or a tuple of ints.
+        keepdims: keep the reduced axes with length 1.
+
+    Returns:
+        The product; dtypes as ``prod`` (bool and small ints give int32). A slice that is all NaN gives 1.
+
+    Example:
+        >>> nanprod(torch.tensor([[1.0, float("nan"), 3.0], [float("nan"), 2.0, 1.0]]), axis=1)
+        tensor([3., 2.])
+    """
+    return prod.__wrapped__(_nan_fill(tensor(x), 1.0), axis, keepdims)
 
 
 @op

@@ -230,11 +230,6 @@ def test_ctc_loss_and_psnr():
     assert ops.psnr(a, b, 1.0).item() == pytest.approx(20.0, abs=1e-4)  # 20 log10(1) - 10 log10(0.01)
 
 
-def test_missing_keras_op_raises_not_implemented():
-    with pytest.raises(NotImplementedError, match="ctc_decode"):
-        ops.nn.ctc_decode  # noqa: B018
-
-
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_inputs_stay_on_cuda_and_match_the_cpu():
