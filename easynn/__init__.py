@@ -32,18 +32,29 @@ from easynn.metrics import Metric
 from easynn.models import Model, Sequential, load_model
 from easynn.optimizers import Optimizer
 from easynn.regularizers import Regularizer
+from easynn.scopes import device, name_scope
 from easynn.variables import Variable
 
 __version__ = "0.1.0"
+
+
+def version() -> str:
+    """easynn's version (Keras's ``keras.version()``)."""
+    return __version__
+
+
+# Keras's name for the placeholder tensors of the functional API (``keras.Input`` returns one).
+KerasTensor = layers.SymbolicTensor
 
 __all__ = [
     "activations", "callbacks", "constraints", "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
     "optimizers", "regularizers", "utils", "Input", "Model", "Sequential", "load_model", "__version__",
     "Variable", "ops", "random", "config", "backend", "Layer", "Loss", "Metric", "Optimizer", "Regularizer",
-    "Initializer", "InputSpec", "dtype_policies", "DTypePolicy", "FloatDTypePolicy",
+    "Initializer", "InputSpec", "device", "name_scope", "version", "KerasTensor", "preprocessing",
+    "dtype_policies", "DTypePolicy", "FloatDTypePolicy",
 ]
 
-_LAZY = ("datasets", "saving", "distribute", "plot", "ops", "random", "config", "backend")
+_LAZY = ("datasets", "saving", "distribute", "plot", "ops", "random", "config", "backend", "preprocessing")
 
 
 def __getattr__(name: str):

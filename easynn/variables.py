@@ -31,6 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from easynn.scopes import current_name_scope
+
 __all__ = ["Variable", "NonTrainableVariable", "is_variable", "make_variable", "rewrap_buffers"]
 
 _AUTO_COUNTS: dict[str, int] = {}
@@ -105,7 +107,8 @@ class _KerasVariable:
         owner = self._owner_layer()
         if owner is not None:
             return f"{owner.name}/{self.name}"
-        return self.name
+        scope = self.__dict__.get("_name_scope")
+        return f"{scope}/{self.name}" if scope else self.name
 
     def _owner_layer(self):
         ref = self.__dict__.get("_owner")
@@ -265,7 +268,9 @@ class Variable(_KerasVariable, nn.Parameter, metaclass=_VariableMeta):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"`name` must be a string. Received: name={name!r}")
         value = _initial_value(initializer, shape, _as_dtype(dtype))
-        return make_variable(value, trainable=trainable, name=name or _auto_name())
+        variable = make_variable(value, trainable=trainable, name=name or _auto_name())
+        variable.__dict__["_name_scope"] = current_name_scope()  # easynn.name_scope's prefix
+        return variable
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # everything happens in __new__
         pass
