@@ -112,6 +112,7 @@ from easynn.layers.preprocessing import (
     Discretization,
     Equalization,
     IntegerLookup,
+    MelSpectrogram,
     MixUp,
     Normalization,
     Pipeline,
@@ -139,6 +140,7 @@ from easynn.layers.preprocessing import (
     Rescaling,
     Resizing,
     Solarization,
+    STFTSpectrogram,
     StringLookup,
     TextVectorization,
 )
@@ -193,5 +195,5 @@ __all__ = [
     "GroupNormalization", "UnitNormalization", "ActivityRegularization", "AlphaDropout", "GaussianDropout",
     "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "Dot", "dot", "RMSNormalization", "CategoryEncoding", "Discretization", "SpectralNormalization", "Wrapper",
-    "GroupQueryAttention", "GroupedQueryAttention", "Pipeline",
+    "GroupQueryAttention", "GroupedQueryAttention", "Pipeline", "STFTSpectrogram", "MelSpectrogram",
 ]

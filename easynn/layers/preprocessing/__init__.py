@@ -13,6 +13,7 @@
 * :mod:`text_vectorization`: TextVectorization; :mod:`string_lookup`: StringLookup, IntegerLookup;
 * :mod:`encoding`: CategoryEncoding, Discretization (with ``adapt``).
 * :mod:`pipeline`: Pipeline (a layer that applies a list of layers in order).
+* :mod:`stft_spectrogram`: STFTSpectrogram; :mod:`mel_spectrogram`: MelSpectrogram (audio).
 
 Random layers act only with ``training=True`` (inside ``fit``) and are the identity otherwise.
 """
@@ -44,10 +45,12 @@ from easynn.layers.preprocessing.enhance import (
 )
 from easynn.layers.preprocessing.geometric import RandomElasticTransform, RandomGaussianBlur, RandomPerspective
 from easynn.layers.preprocessing.image import CenterCrop, Resizing
+from easynn.layers.preprocessing.mel_spectrogram import MelSpectrogram
 from easynn.layers.preprocessing.mixing import CutMix, MixUp
 from easynn.layers.preprocessing.numeric import Normalization, Rescaling
 from easynn.layers.preprocessing.pipeline import Pipeline
 from easynn.layers.preprocessing.rand_augment import RandAugment
+from easynn.layers.preprocessing.stft_spectrogram import STFTSpectrogram
 from easynn.layers.preprocessing.string_lookup import IntegerLookup, StringLookup
 from easynn.layers.preprocessing.text_vectorization import TextVectorization
 
@@ -58,5 +61,5 @@ __all__ = [
     "RandomColorDegeneration", "Equalization", "RandomErasing", "MixUp", "CutMix",
     "RandAugment", "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur", "RandomPerspective",
     "RandomElasticTransform", "TextVectorization", "StringLookup", "IntegerLookup",
-    "CategoryEncoding", "Discretization", "Pipeline",
+    "CategoryEncoding", "Discretization", "Pipeline", "STFTSpectrogram", "MelSpectrogram",
 ]
