@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from easynn.dtype_policies import dtype_policy, set_dtype_policy
@@ -25,6 +27,7 @@ __all__ = [
     "enable_traceback_filtering", "disable_traceback_filtering", "is_traceback_filtering_enabled",
     "enable_flash_attention", "disable_flash_attention", "is_flash_attention_enabled",
     "set_lecture_gradients", "lecture_gradients", "dtype_policy", "set_dtype_policy",
+    "max_epochs", "set_max_epochs", "max_steps_per_epoch", "set_max_steps_per_epoch",
 ]
 
 _FLOAT_TYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
@@ -38,6 +41,8 @@ _state = {
     "interactive_logging": True,
     "traceback_filtering": True,
     "flash_attention": None,
+    "max_epochs": None,
+    "max_steps_per_epoch": None,
 }
 
 # Who differentiates the lecture's activations: True, False or "auto" (set_lecture_gradients).
@@ -165,6 +170,62 @@ def disable_flash_attention() -> None:
 def is_flash_attention_enabled() -> bool | None:
     """``True``/``False`` when set, ``None`` (let torch decide) by default."""
     return _state["flash_attention"]
+
+
+def _cap(name: str, value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer or None. Received: {name}={value!r}")
+    return value
+
+
+def _cap_from_environment(variable: str) -> int | None:
+    text = os.environ.get(variable)
+    if not text:
+        return None
+    try:
+        return _cap(variable, int(text))
+    except ValueError as error:
+        raise ValueError(f"The environment variable {variable} must be a positive integer. Received: {text!r}") from error
+
+
+def set_max_epochs(max_epochs: int | None) -> None:
+    """Cap the epochs of every ``fit`` (a debugging switch, as Keras's; ``None`` removes the cap).
+
+    Also read from the environment variable ``KERAS_MAX_EPOCHS`` when no cap is set here.
+
+    Raises:
+        ValueError: for anything but a positive integer or None.
+    """
+    _state["max_epochs"] = _cap("max_epochs", max_epochs)
+
+
+def max_epochs() -> int | None:
+    """The cap on the epochs of ``fit`` (``set_max_epochs`` or ``KERAS_MAX_EPOCHS``), or None."""
+    return _state["max_epochs"] or _cap_from_environment("KERAS_MAX_EPOCHS")
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch: int | None) -> None:
+    """Cap the training steps of each ``fit`` epoch (a debugging switch, as Keras's; ``None``
+    removes it). Also read from ``KERAS_MAX_STEPS_PER_EPOCH`` when no cap is set here.
+
+    Example:
+        >>> from easynn import config
+        >>> config.set_max_steps_per_epoch(2)
+        >>> config.max_steps_per_epoch()
+        2
+        >>> config.set_max_steps_per_epoch(None)
+
+    Raises:
+        ValueError: for anything but a positive integer or None.
+    """
+    _state["max_steps_per_epoch"] = _cap("max_steps_per_epoch", max_steps_per_epoch)
+
+
+def max_steps_per_epoch() -> int | None:
+    """The cap on the steps of each ``fit`` epoch, or None."""
+    return _state["max_steps_per_epoch"] or _cap_from_environment("KERAS_MAX_STEPS_PER_EPOCH")
 
 
 def set_lecture_gradients(mode: bool | str) -> None:

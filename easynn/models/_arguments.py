@@ -40,6 +40,20 @@ def optional_steps(name: str, value: Any) -> int | None:
     return None if value is None else _validation.positive_int(name, value)
 
 
+def debug_caps(epochs: int, steps_per_epoch: int | None, num_batches: int | None) -> tuple[int, int | None]:
+    """``epochs`` and the steps of each epoch under ``easynn.config.set_max_epochs`` /
+    ``set_max_steps_per_epoch`` (Keras's debugging caps; unchanged when none is set)."""
+    from easynn import config
+
+    cap_epochs, cap_steps = config.max_epochs(), config.max_steps_per_epoch()
+    if cap_epochs is not None:
+        epochs = min(epochs, cap_epochs)
+    if cap_steps is not None:
+        known = [n for n in (steps_per_epoch, num_batches) if n is not None]
+        steps_per_epoch = min(known + [cap_steps])
+    return epochs, steps_per_epoch
+
+
 def as_callbacks(callbacks) -> list:
     """``callbacks`` as a list; a single callback is accepted, as Keras 3 does."""
     if isinstance(callbacks, Callback):

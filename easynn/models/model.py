@@ -43,6 +43,7 @@ from easynn.models import setup
 from easynn.models._arguments import (
     as_callbacks,
     current_strategy,
+    debug_caps,
     default_device,
     optional_steps,
     require_targets,
@@ -388,7 +389,10 @@ class Model(EvaluationMixin, KerasStepsMixin, IntrospectionMixin, SavingMixin, L
         user_callbacks = as_callbacks(callbacks)
         own_bar = any(isinstance(c, ProgbarLogger) for c in user_callbacks)  # a user's own bar replaces ours
         progress = [ProgbarLogger(verbose)] if verbose and strategy.is_main and not own_bar else []
+        epochs, steps_per_epoch = debug_caps(epochs, steps_per_epoch, train_batches.num_batches)
         steps = train_batches.num_batches  # None for a generator without steps_per_epoch: no total shown
+        if steps_per_epoch is not None and (steps is None or steps_per_epoch < steps):
+            steps = steps_per_epoch
         callback_list = CallbackList(user_callbacks + [history] + progress, model=self,
                                      epochs=epochs, steps=steps, verbose=verbose)
         self.history = history
