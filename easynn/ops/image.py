@@ -1,7 +1,8 @@
 """The image family of ``keras.ops`` (``keras.ops.image``): resizing, patches, colour spaces, padding
 and cropping here; geometric transforms (``map_coordinates``, ``affine_transform``,
-``perspective_transform``, ``elastic_transform``) in ``image_geometry`` and filters
-(``gaussian_blur``, ``sobel_edges``) in ``image_filters``, all re-exported as ``image.xxx``.
+``perspective_transform``, ``elastic_transform``) in ``image_geometry``, filters (``gaussian_blur``,
+``sobel_edges``, ``ssim``) in ``image_filters`` and volume patches / patch reassembly in
+``image_patches``, all re-exported as ``image.xxx``.
 
 Images are ``(height, width, channels)`` or ``(batch, height, width, channels)`` by default
 (``data_format="channels_first"`` or ``easynn.config.set_image_data_format`` for the other
@@ -27,13 +28,15 @@ from easynn.ops._dispatch import op
 from easynn.ops._image_layout import _batched_first, _restore
 
 # geometric transforms and filters live in their own modules; they are keras.ops.image.xxx too
-from easynn.ops.image_filters import gaussian_blur, sobel_edges
-from easynn.ops.image_geometry import affine_transform, map_coordinates, perspective_transform
+from easynn.ops.image_filters import gaussian_blur, sobel_edges, ssim
+from easynn.ops.image_geometry import affine_transform, elastic_transform, map_coordinates, perspective_transform
+from easynn.ops.image_patches import extract_patches_3d, reconstruct_patches, reconstruct_patches_3d
 
 Tensor = torch.Tensor
 
 __all__ = ["resize", "affine_transform", "map_coordinates", "extract_patches", "rgb_to_grayscale", "rgb_to_hsv",
-           "hsv_to_rgb", "pad_images", "crop_images", "gaussian_blur", "sobel_edges", "perspective_transform"]
+           "hsv_to_rgb", "pad_images", "crop_images", "gaussian_blur", "sobel_edges", "perspective_transform", "extract_patches_3d",
+           "reconstruct_patches", "reconstruct_patches_3d", "ssim", "elastic_transform"]
 
 _MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic", "area": "area"}
 
@@ -99,12 +102,15 @@ def resize(images: Any, size: Any, interpolation: str = "bilinear", antialias: b
 def extract_patches(images: Any, size: Any, strides: Any = None, dilation_rate: Any = 1, padding: str = "valid",
                     data_format: str | None = None) -> Tensor:
     """Patches of ``size`` as vectors: ``(batch, rows, cols, size_h * size_w * channels)`` (channels last),
-    each vector ordered row, column, channel (TensorFlow's order).
+    each vector ordered row, column, channel (TensorFlow's order). A ``size`` of three ints extracts
+    3-D patches of volumes (``extract_patches_3d``), as Keras does.
 
     Example:
         >>> extract_patches(torch.arange(16.0).reshape(1, 4, 4, 1), 2).shape
         torch.Size([1, 2, 2, 4])
     """
+    if not isinstance(size, int) and len(size) == 3:
+        return extract_patches_3d.__wrapped__(images, size, strides, dilation_rate, padding, data_format)
     x, single, fmt = _batched_first("extract_patches", images, data_format)
     kh, kw = (size, size) if isinstance(size, int) else tuple(size)
     sh, sw = (kh, kw) if strides is None else ((strides, strides) if isinstance(strides, int) else tuple(strides))

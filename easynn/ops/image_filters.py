@@ -1,5 +1,5 @@
-"""Filters of ``keras.ops.image`` (re-exported by ``easynn.ops.image``): ``gaussian_blur`` and
-``sobel_edges``.
+"""Filters of ``keras.ops.image`` (re-exported by ``easynn.ops.image``): ``gaussian_blur``,
+``sobel_edges`` and the ``ssim`` similarity index.
 
 Images are ``(height, width, channels)`` or ``(batch, height, width, channels)`` by default
 (``data_format="channels_first"`` or ``easynn.config.set_image_data_format`` for the other
@@ -21,12 +21,13 @@ import torch
 import torch.nn.functional as F
 
 from easynn import _validation
+from easynn.ops._convert import tensor
 from easynn.ops._dispatch import op
 from easynn.ops._image_layout import _batched_first, _restore
 
 Tensor = torch.Tensor
 
-__all__ = ["gaussian_blur", "sobel_edges"]
+__all__ = ["gaussian_blur", "sobel_edges", "ssim"]
 
 
 def _pair_of_floats(name: str, value: Any) -> tuple[float, float]:
@@ -129,4 +130,62 @@ def sobel_edges(images: Any, data_format: str | None = None) -> Tensor:
     out = torch.stack([_depthwise(padded, kernel_y), _depthwise(padded, kernel_y.T)], dim=-1)  # (B, C, H, W, 2)
     if fmt == "channels_last":
         out = out.permute(0, 2, 3, 1, 4)
+    return out[0] if single else out
+
+
+@op
+def ssim(image1: Any, image2: Any, max_val: float = 1.0, filter_size: int = 11, filter_sigma: float = 1.5,
+         k1: float = 0.01, k2: float = 0.03, data_format: str | None = None) -> Tensor:
+    """Structural similarity index (Wang et al. 2004) of two images, as ``tf.image.ssim`` computes it.
+
+    Formula: with ``E[.]`` the ``filter_size`` Gaussian window (``filter_sigma``, no padding: "valid"),
+    ``mu_x = E[x]``, ``s_x = E[x^2] - mu_x^2``, ``s_xy = E[x y] - mu_x mu_y``, ``c1 = (k1 max_val)^2``,
+    ``c2 = (k2 max_val)^2``:
+    ``ssim_map = (2 mu_x mu_y + c1) (2 s_xy + c2) / ((mu_x^2 + mu_y^2 + c1) (s_x + s_y + c2))``, and the
+    result is its mean over the positions and channels of each image.
+
+    Args:
+        image1: 3-D (one image) or 4-D (a batch).
+        image2: the same shape.
+        max_val: the dynamic range of the pixel values (1.0 for ``[0, 1]`` images, 255.0 for bytes).
+        filter_size: the Gaussian window side, an odd positive int no larger than the images.
+        filter_sigma: the window's standard deviation.
+        k1, k2: the stabilising constants.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    Returns:
+        One SSIM per image: shape ``(batch,)``, or a scalar for 3-D inputs; 1 for identical images.
+
+    Raises:
+        ValueError: different shapes, a bad ``filter_size`` (even, or larger than the images) or ``filter_sigma``.
+
+    Example:
+        >>> x = torch.linspace(0, 1, 48).reshape(4, 4, 3)
+        >>> round(ssim(x, x, filter_size=3).item(), 4), round(ssim(x, 1 - x, filter_size=3).item(), 4)
+        (1.0, -0.8524)
+    """
+    size = _validation.positive_int("filter_size", filter_size)
+    if size % 2 == 0:
+        raise ValueError(f"`filter_size` must be an odd positive integer. Received: filter_size={filter_size!r}")
+    sigma = _validation.positive_float("filter_sigma", filter_sigma)
+    x, single, _ = _batched_first("ssim", image1, data_format)
+    y, _, _ = _batched_first("ssim", image2, data_format)
+    if x.shape != y.shape:
+        raise ValueError(f"ssim(): `image1` and `image2` must have the same shape. Received "
+                         f"{tuple(tensor(image1).shape)} and {tuple(tensor(image2).shape)}")
+    if size > x.shape[-2] or size > x.shape[-1]:
+        raise ValueError(f"ssim(): the images ({x.shape[-2]}x{x.shape[-1]}) must be at least filter_size "
+                         f"({size}) on each side")
+    dtype = torch.promote_types(x.dtype, y.dtype)
+    x, y = x.to(dtype), y.to(dtype)
+    window = _gaussian_1d(size, sigma, x.dtype, x.device)
+
+    def mean(v: Tensor) -> Tensor:
+        return _depthwise(_depthwise(v, window[:, None]), window[None, :])
+
+    mu_x, mu_y = mean(x), mean(y)
+    var_x, var_y, cov = mean(x * x) - mu_x ** 2, mean(y * y) - mu_y ** 2, mean(x * y) - mu_x * mu_y
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    index = (2 * mu_x * mu_y + c1) * (2 * cov + c2) / ((mu_x ** 2 + mu_y ** 2 + c1) * (var_x + var_y + c2))
+    out = index.mean(dim=(1, 2, 3))
     return out[0] if single else out

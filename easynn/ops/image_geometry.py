@@ -21,13 +21,15 @@ from typing import Any
 
 import torch
 
+from easynn import _validation
 from easynn.ops._convert import tensor
 from easynn.ops._dispatch import op
 from easynn.ops._image_layout import _batched_first, _restore
+from easynn.ops.image_filters import gaussian_blur
 
 Tensor = torch.Tensor
 
-__all__ = ["map_coordinates", "affine_transform", "perspective_transform"]
+__all__ = ["map_coordinates", "affine_transform", "perspective_transform", "elastic_transform"]
 
 _FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
 
@@ -234,3 +236,73 @@ def perspective_transform(images: Any, start_points: Any, end_points: Any, inter
     if dims == 3:
         transform = transform[0]
     return affine_transform.__wrapped__(images, transform, interpolation, "constant", fill_value, data_format)
+
+
+def _torch_generator(seed: Any) -> torch.Generator | None:
+    """A CPU generator for ``seed``: None (torch's global stream), an int, or an object with ``next()``
+    (an ``easynn.random.SeedGenerator``)."""
+    if seed is None:
+        return None
+    if hasattr(seed, "next") and callable(seed.next):
+        seed = seed.next()
+    seed = _validation.non_negative_int("seed", seed)
+    return torch.Generator().manual_seed(seed)
+
+
+@op
+def elastic_transform(images: Any, alpha: float = 20.0, sigma: float = 5.0, interpolation: str = "bilinear",
+                      fill_mode: str = "reflect", fill_value: float = 0.0, seed: Any = None,
+                      data_format: str | None = None) -> Tensor:
+    """Random elastic deformation: every pixel reads the input at a smoothly displaced position.
+
+    Formula: ``dx, dy ~ sigma * N(0, 1)`` per pixel (one field per image, shared by its channels),
+    smoothed by ``gaussian_blur`` with a ``(int(6 sigma) | 1)``-tap kernel of standard deviation
+    ``sigma``; output pixel ``(row, col)`` reads the input at ``(row + alpha dy, col + alpha dx)``
+    (``map_coordinates`` with ``fill_mode``), as Keras's torch backend.
+
+    Args:
+        images: 3-D (one image) or 4-D (a batch).
+        alpha: the displacement scale (0 leaves the images unchanged).
+        sigma: the smoothness of the displacement field (and the noise scale), positive.
+        interpolation: ``"bilinear"`` (default) or ``"nearest"``.
+        fill_mode: how points outside the images are read: ``"reflect"`` (default), ``"constant"``,
+            ``"nearest"``, ``"wrap"``, ``"mirror"``.
+        fill_value: the value outside with ``"constant"``.
+        seed: None (torch's global random stream), an int (the same deformation each call), or an
+            ``easynn.random.SeedGenerator`` (a new deformation each call, reproducible).
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    Returns:
+        The deformed images, same shape; float dtype.
+
+    Raises:
+        ValueError: bad rank, ``sigma``, ``interpolation``, ``fill_mode`` or ``seed``.
+
+    Example:
+        >>> x = torch.rand(8, 8, 1)
+        >>> elastic_transform(x, alpha=0.0, seed=1).equal(x), elastic_transform(x, seed=1).equal(elastic_transform(x, seed=1))
+        (True, True)
+    """
+    if interpolation not in ("bilinear", "nearest"):
+        raise ValueError(f"elastic_transform(): `interpolation` must be 'bilinear' or 'nearest'. "
+                         f"Received: interpolation={interpolation!r}")
+    if fill_mode not in _FILL_MODES:
+        raise ValueError(f"elastic_transform(): `fill_mode` must be one of {_FILL_MODES}. Received: fill_mode={fill_mode!r}")
+    sigma = _validation.positive_float("sigma", sigma)
+    alpha = float(alpha)
+    generator = _torch_generator(seed)
+    x, single, fmt = _batched_first("elastic_transform", images, data_format)
+    batch, channels, height, width = x.shape
+    noise = torch.randn((batch, 2, height, width), generator=generator, dtype=x.dtype) * sigma
+    taps = int(6 * sigma) | 1
+    field = gaussian_blur.__wrapped__(noise.to(x.device), (taps, taps), (sigma, sigma), "channels_first")
+    rows = torch.arange(height, dtype=x.dtype, device=x.device)[:, None] + alpha * field[:, 0]
+    cols = torch.arange(width, dtype=x.dtype, device=x.device)[None, :] + alpha * field[:, 1]
+    order = 1 if interpolation == "bilinear" else 0
+    channel_index = torch.arange(channels, dtype=x.dtype, device=x.device)[:, None, None].expand(channels, height, width)
+    outputs = []
+    for b in range(batch):
+        coords = torch.stack([channel_index, rows[b].expand(channels, height, width),
+                              cols[b].expand(channels, height, width)])
+        outputs.append(map_coordinates.__wrapped__(x[b], coords, order, fill_mode, fill_value))
+    return _restore(torch.stack(outputs), single, fmt)

@@ -1,7 +1,8 @@
 """The keras.ops names added in session 4: NumPy (nanprod, vsplit), nn (depth/space moves, adaptive
 pooling, sparse_sigmoid, polar, unfold, ctc_decode), core/math (view_as_complex/real, jvp,
-rearrange), image (gaussian_blur, perspective_transform, sobel_edges), each against NumPy, torch or
-hand-worked values, plus their argument errors and a functional model that records them."""
+rearrange), image (gaussian_blur, perspective_transform, sobel_edges, ssim, elastic_transform,
+extract_patches_3d, reconstruct_patches[_3d]), each against NumPy, torch, loops or hand-worked
+values, plus their argument errors and a functional model that records them."""
 
 from __future__ import annotations
 
@@ -406,3 +407,129 @@ def test_new_ops_record_model_nodes_and_survive_save_and_load(tmp_path):
     path = tmp_path / "added_ops.keras"
     model.save(path)
     torch.testing.assert_close(easynn.saving.load_model(path)(x), expected)
+
+
+def _ssim_reference(x, y, size, sigma, max_val=1.0, k1=0.01, k2=0.03):
+    """SSIM of one HWC image pair by explicit windows (NumPy, float64)."""
+    t = np.arange(size) - (size - 1) / 2
+    g = np.exp(-t ** 2 / (2 * sigma ** 2))
+    w = np.outer(g, g) / np.outer(g, g).sum()
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    values = []
+    for ch in range(x.shape[2]):
+        for i in range(x.shape[0] - size + 1):
+            for j in range(x.shape[1] - size + 1):
+                a, b = x[i:i + size, j:j + size, ch], y[i:i + size, j:j + size, ch]
+                mu_a, mu_b = (w * a).sum(), (w * b).sum()
+                var_a, var_b = (w * a * a).sum() - mu_a ** 2, (w * b * b).sum() - mu_b ** 2
+                cov = (w * a * b).sum() - mu_a * mu_b
+                values.append((2 * mu_a * mu_b + c1) * (2 * cov + c2) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2)))
+    return float(np.mean(values))
+
+
+def test_ssim_matches_explicit_windows():
+    rng = np.random.default_rng(0)
+    x = rng.random((2, 6, 7, 2))
+    y = np.clip(x + rng.normal(0, 0.2, x.shape), 0, 1)
+    got = image.ssim(x, y, filter_size=3, filter_sigma=0.8)
+    assert got.shape == (2,) and got.dtype == torch.float64
+    for b in range(2):
+        assert got[b].item() == pytest.approx(_ssim_reference(x[b], y[b], 3, 0.8), rel=1e-9)
+    assert image.ssim(x[0], x[0], filter_size=5).item() == pytest.approx(1.0)
+    scaled = image.ssim(255 * x[0], 255 * y[0], max_val=255.0, filter_size=3, filter_sigma=0.8)
+    assert scaled.item() == pytest.approx(got[0].item(), rel=1e-9)  # max_val scales c1, c2 with the data
+    first = image.ssim(np.moveaxis(x, -1, 1), np.moveaxis(y, -1, 1), filter_size=3, filter_sigma=0.8,
+                       data_format="channels_first")
+    torch.testing.assert_close(first, got)
+
+
+def test_ssim_argument_errors():
+    x = torch.rand(8, 8, 1)
+    with pytest.raises(ValueError, match="filter_size"):
+        image.ssim(x, x, filter_size=4)
+    with pytest.raises(ValueError, match="at least filter_size"):
+        image.ssim(x, x)  # 11 > 8
+    with pytest.raises(ValueError, match="same shape"):
+        image.ssim(x, torch.rand(8, 7, 1), filter_size=3)
+
+
+def test_elastic_transform_alpha_zero_seed_and_constant_images():
+    torch.manual_seed(0)
+    x = torch.rand(2, 12, 10, 3)
+    assert image.elastic_transform(x, alpha=0.0, sigma=2.0, seed=0).equal(x)
+    a = image.elastic_transform(x, alpha=5.0, sigma=2.0, seed=7)
+    assert a.shape == x.shape and a.equal(image.elastic_transform(x, alpha=5.0, sigma=2.0, seed=7))
+    assert not a.equal(image.elastic_transform(x, alpha=5.0, sigma=2.0, seed=8))
+    assert (a - x).abs().mean() > 1e-3  # it did move pixels
+    flat = torch.full((1, 9, 9, 2), 0.25)  # reads anywhere inside the reflected image give the same value
+    torch.testing.assert_close(image.elastic_transform(flat, alpha=30.0, sigma=1.5, seed=1), flat)
+    filled = image.elastic_transform(flat, alpha=500.0, sigma=1.5, fill_mode="constant", fill_value=-1.0, seed=1)
+    assert (filled == -1.0).any()  # huge displacements read outside: the fill value
+    with pytest.raises(ValueError, match="sigma"):
+        image.elastic_transform(x, sigma=0.0)
+    with pytest.raises(ValueError, match="fill_mode"):
+        image.elastic_transform(x, fill_mode="edge")
+
+
+def _patches_3d_reference(v, size, strides, dilation):
+    """(gd, gh, gw, pd*ph*pw*C) patches of one DHWC volume by loops."""
+    grid = [(n - (k - 1) * d - 1) // s + 1 for n, k, s, d in zip(v.shape[:3], size, strides, dilation)]
+    out = np.zeros((*grid, int(np.prod(size)) * v.shape[3]))
+    for i, j, q in itertools.product(*(range(g) for g in grid)):
+        vector = [v[i * strides[0] + a * dilation[0], j * strides[1] + b * dilation[1], q * strides[2] + c * dilation[2]]
+                  for a, b, c in itertools.product(*(range(k) for k in size))]
+        out[i, j, q] = np.concatenate(vector)
+    return out
+
+
+@pytest.mark.parametrize("size,strides,dilation", [((2, 2, 2), None, 1), ((2, 3, 1), (1, 2, 1), 1),
+                                                   ((2, 2, 2), 1, (2, 1, 1))])
+def test_extract_patches_3d_matches_loops(size, strides, dilation):
+    rng = np.random.default_rng(1)
+    volumes = rng.random((2, 5, 6, 4, 2))
+    got = image.extract_patches_3d(volumes, size, strides=strides, dilation_rate=dilation)
+    steps = size if strides is None else ((strides,) * 3 if isinstance(strides, int) else strides)
+    dil = (dilation,) * 3 if isinstance(dilation, int) else dilation
+    for b in range(2):
+        np.testing.assert_allclose(got[b].numpy(), _patches_3d_reference(volumes[b], size, steps, dil))
+    assert image.extract_patches(volumes, size, strides=strides, dilation_rate=dilation).equal(got)
+    first = image.extract_patches_3d(np.moveaxis(volumes, -1, 1), size, strides=strides, dilation_rate=dilation,
+                                     data_format="channels_first")
+    assert first.movedim(1, -1).equal(got)
+
+
+def test_extract_patches_3d_same_padding_and_errors():
+    v = np.arange(3 * 5 * 4, dtype="float64").reshape(3, 5, 4, 1)
+    got = image.extract_patches_3d(v, 2, padding="same")
+    padded = np.pad(v, ((0, 1), (0, 1), (0, 0), (0, 0)))  # totals 1, 1, 0: all padding after
+    np.testing.assert_allclose(got.numpy(), _patches_3d_reference(padded, (2, 2, 2), (2, 2, 2), (1, 1, 1)))
+    with pytest.raises(ValueError, match="4-D"):
+        image.extract_patches_3d(np.zeros((4, 4, 1)), 2)
+    with pytest.raises(ValueError, match="padding"):
+        image.extract_patches_3d(v, 2, padding="full")
+
+
+def test_reconstruct_patches_inverts_extract_patches():
+    rng = np.random.default_rng(2)
+    x = torch.as_tensor(rng.random((2, 5, 7, 3)))
+    valid = image.reconstruct_patches(image.extract_patches(x, 2), 2)
+    assert valid.equal(x[:, :4, :6])  # the region the patches cover
+    same = image.extract_patches(x, (2, 3), padding="same")
+    assert image.reconstruct_patches(same, (2, 3), output_size=(5, 7), padding="same").equal(x)
+    first = image.extract_patches(x.permute(0, 3, 1, 2), 2, data_format="channels_first")
+    assert image.reconstruct_patches(first, 2, data_format="channels_first").equal(x[:, :4, :6].permute(0, 3, 1, 2))
+    v = torch.as_tensor(rng.random((5, 4, 6, 2)))
+    patches = image.extract_patches_3d(v, (2, 2, 3), padding="same")
+    assert image.reconstruct_patches_3d(patches, (2, 2, 3), output_size=(5, 4, 6), padding="same").equal(v)
+
+
+def test_reconstruct_patches_argument_errors():
+    patches = torch.zeros(1, 2, 2, 12)
+    with pytest.raises(ValueError, match="strides"):
+        image.reconstruct_patches(patches, 2, strides=1)
+    with pytest.raises(ValueError, match="output_size` is required"):
+        image.reconstruct_patches(patches, 2, padding="same")
+    with pytest.raises(ValueError, match="must be the region"):
+        image.reconstruct_patches(patches, 2, output_size=(5, 4))
+    with pytest.raises(ValueError, match="multiple of prod"):
+        image.reconstruct_patches(torch.zeros(1, 2, 2, 10), 2)
