@@ -1,6 +1,6 @@
 """The image family of ``keras.ops`` (``keras.ops.image``): resizing, patches, colour spaces, padding
 and cropping here; geometric transforms (``map_coordinates``, ``affine_transform``,
-``perspective_transform``, ``elastic_transform``) in ``image_geometry``, filters (``gaussian_blur``,
+``perspective_transform``, ``elastic_transform``, ``scale_and_translate``) in ``image_geometry``, filters (``gaussian_blur``,
 ``sobel_edges``, ``ssim``) in ``image_filters`` and volume patches / patch reassembly in
 ``image_patches``, all re-exported as ``image.xxx``.
 
@@ -29,14 +29,21 @@ from easynn.ops._image_layout import _batched_first, _restore
 
 # geometric transforms and filters live in their own modules; they are keras.ops.image.xxx too
 from easynn.ops.image_filters import gaussian_blur, sobel_edges, ssim
-from easynn.ops.image_geometry import affine_transform, elastic_transform, map_coordinates, perspective_transform
+from easynn.ops.image_geometry import (
+    affine_transform,
+    elastic_transform,
+    map_coordinates,
+    perspective_transform,
+    scale_and_translate,
+)
 from easynn.ops.image_patches import extract_patches_3d, reconstruct_patches, reconstruct_patches_3d
 
 Tensor = torch.Tensor
 
 __all__ = ["resize", "affine_transform", "map_coordinates", "extract_patches", "rgb_to_grayscale", "rgb_to_hsv",
            "hsv_to_rgb", "pad_images", "crop_images", "gaussian_blur", "sobel_edges", "perspective_transform", "extract_patches_3d",
-           "reconstruct_patches", "reconstruct_patches_3d", "ssim", "elastic_transform"]
+           "reconstruct_patches", "reconstruct_patches_3d", "ssim", "elastic_transform",
+           "scale_and_translate"]
 
 _MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic", "area": "area"}
 

@@ -1,6 +1,6 @@
 """Geometric transforms of ``keras.ops.image`` (re-exported by ``easynn.ops.image``): sampling at
 coordinates (``map_coordinates``), projective transforms (``affine_transform``,
-``perspective_transform``) and ``elastic_transform``.
+``perspective_transform``), ``elastic_transform`` and kernel resampling (``scale_and_translate``).
 
 Pixel ``(row, column)`` centres sit at integer coordinates; points outside the image are read by
 ``fill_mode`` (``"constant"`` with ``fill_value``, ``"nearest"``, ``"wrap"``, ``"mirror"``,
@@ -29,7 +29,8 @@ from easynn.ops.image_filters import gaussian_blur
 
 Tensor = torch.Tensor
 
-__all__ = ["map_coordinates", "affine_transform", "perspective_transform", "elastic_transform"]
+__all__ = ["map_coordinates", "affine_transform", "perspective_transform", "elastic_transform",
+           "scale_and_translate"]
 
 _FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
 
@@ -306,3 +307,99 @@ def elastic_transform(images: Any, alpha: float = 20.0, sigma: float = 5.0, inte
                               cols[b].expand(channels, height, width)])
         outputs.append(map_coordinates.__wrapped__(x[b], coords, order, fill_mode, fill_value))
     return _restore(torch.stack(outputs), single, fmt)
+
+
+def _triangle(x: Tensor) -> Tensor:
+    return torch.clamp(1 - x, min=0)
+
+
+def _keys_cubic(x: Tensor) -> Tensor:
+    """Keys' cubic convolution kernel with a = -0.5 (``x >= 0``)."""
+    near = (1.5 * x - 2.5) * x * x + 1
+    far = ((-0.5 * x + 2.5) * x - 4) * x + 2
+    return torch.where(x < 1, near, torch.where(x < 2, far, torch.zeros_like(x)))
+
+
+def _lanczos(radius: int):
+    def kernel(x: Tensor) -> Tensor:
+        safe = torch.where(x > 1e-3, x, torch.ones_like(x))
+        value = radius * torch.sin(torch.pi * safe) * torch.sin(torch.pi * safe / radius) / (torch.pi ** 2 * safe ** 2)
+        return torch.where(x > radius, torch.zeros_like(x), torch.where(x > 1e-3, value, torch.ones_like(x)))
+    return kernel
+
+
+_RESAMPLE_KERNELS = {
+    "linear": _triangle, "bilinear": _triangle, "trilinear": _triangle, "triangle": _triangle,
+    "cubic": _keys_cubic, "bicubic": _keys_cubic, "tricubic": _keys_cubic,
+    "lanczos3": _lanczos(3), "lanczos5": _lanczos(5),
+}
+
+
+def _resample_weights(in_size: int, out_size: int, scale: Tensor, translation: Tensor, kernel, antialias: bool) -> Tensor:
+    """``(in_size, out_size)``: how much input sample ``i`` contributes to output sample ``o``."""
+    dtype, device = scale.dtype, scale.device
+    inv = 1 / scale
+    width = torch.clamp(inv, min=1.0) if antialias else torch.ones_like(inv)
+    sample = (torch.arange(out_size, dtype=dtype, device=device) + 0.5) * inv - translation * inv - 0.5
+    weights = kernel((sample[None, :] - torch.arange(in_size, dtype=dtype, device=device)[:, None]).abs() / width)
+    total = weights.sum(dim=0, keepdim=True)
+    usable = total.abs() > 1000 * torch.finfo(torch.float32).eps
+    weights = torch.where(usable, weights / torch.where(total != 0, total, torch.ones_like(total)),
+                          torch.zeros_like(weights))
+    inside = (sample >= -0.5) & (sample <= in_size - 0.5)
+    return torch.where(inside[None, :], weights, torch.zeros_like(weights))
+
+
+@op
+def scale_and_translate(images: Any, output_shape: Any, scale: Any, translation: Any, spatial_dims: Any, method: str,
+                        antialias: bool = True) -> Tensor:
+    """Resample ``images`` to ``output_shape`` under ``out = in * scale + translation`` (JAX's ``scale_and_translate``).
+
+    Formula: along each axis ``d`` of ``spatial_dims`` (half-pixel centres), output sample ``o`` sits at the
+    input position ``s = (o + 0.5 - translation) / scale - 0.5``; it is ``sum_i w(|s - i| / k) x[i] / sum_i
+    w(|s - i| / k)`` with the ``method``'s kernel ``w`` and ``k = max(1 / scale, 1)`` when ``antialias``
+    (widened to low-pass filter when shrinking), else ``k = 1``; outputs whose ``s`` lies outside
+    ``[-0.5, size - 0.5]`` are 0.
+
+    Args:
+        images: a tensor of any rank.
+        output_shape: the full output shape (one int per axis; non-spatial axes unchanged).
+        scale: one scale per spatial axis.
+        translation: one translation per spatial axis (in output pixels).
+        spatial_dims: the axes resampled, e.g. ``(1, 2)`` for ``(batch, height, width, channels)``.
+        method: ``"linear"`` (also ``"bilinear"``, ``"trilinear"``, ``"triangle"``), ``"cubic"`` (Keys,
+            a = -0.5; also ``"bicubic"``, ``"tricubic"``), ``"lanczos3"`` or ``"lanczos5"``.
+        antialias: widen the kernel when downsampling.
+
+    Returns:
+        A float tensor of ``output_shape``.
+
+    Raises:
+        ValueError: a bad ``method``, ``output_shape`` or mismatched ``scale``/``translation``/``spatial_dims``.
+
+    Example:
+        >>> scale_and_translate(torch.tensor([1.0, 2.0, 3.0]), (3,), [1.0], [1.0], [0], "linear")
+        tensor([0., 1., 2.])
+    """
+    if method not in _RESAMPLE_KERNELS:
+        raise ValueError(f"scale_and_translate(): `method` must be one of {tuple(_RESAMPLE_KERNELS)}. "
+                         f"Received: method={method!r}")
+    x = tensor(images)
+    if not x.is_floating_point():
+        x = x.to(torch.get_default_dtype())
+    dims = [int(d) % x.dim() if x.dim() else int(d) for d in spatial_dims]
+    shape = _validation.int_tuple("output_shape", output_shape, x.dim(), allow_zero=True) if x.dim() else ()
+    scales = tensor(scale).to(dtype=x.dtype, device=x.device).reshape(-1)
+    shifts = tensor(translation).to(dtype=x.dtype, device=x.device).reshape(-1)
+    if scales.numel() != len(dims) or shifts.numel() != len(dims):
+        raise ValueError(f"scale_and_translate(): `scale` and `translation` need one value per spatial dim "
+                         f"({len(dims)}). Received {scales.numel()} and {shifts.numel()}")
+    for axis in range(x.dim()):
+        if axis not in dims and shape[axis] != x.shape[axis]:
+            raise ValueError(f"scale_and_translate(): axis {axis} is not in spatial_dims, so output_shape must keep "
+                             f"its size {x.shape[axis]}. Received: output_shape={tuple(output_shape)}")
+    kernel = _RESAMPLE_KERNELS[method]
+    for axis, s, t in zip(dims, scales, shifts):
+        weights = _resample_weights(x.shape[axis], shape[axis], s, t, kernel, bool(antialias))
+        x = torch.tensordot(x, weights, dims=([axis], [0])).movedim(-1, axis)
+    return x

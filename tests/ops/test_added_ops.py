@@ -533,3 +533,35 @@ def test_reconstruct_patches_argument_errors():
         image.reconstruct_patches(patches, 2, output_size=(5, 4))
     with pytest.raises(ValueError, match="multiple of prod"):
         image.reconstruct_patches(torch.zeros(1, 2, 2, 10), 2)
+
+
+def test_scale_and_translate_linear_matches_torch_resizing():
+    torch.manual_seed(0)
+    x = torch.rand(2, 5, 6, 3, dtype=torch.float64)
+    up = image.scale_and_translate(x, (2, 10, 12, 3), [2.0, 2.0], [0.0, 0.0], [1, 2], "bilinear")
+    expected = F.interpolate(x.permute(0, 3, 1, 2), size=(10, 12), mode="bilinear", align_corners=False)
+    torch.testing.assert_close(up, expected.permute(0, 2, 3, 1))
+    big = torch.rand(1, 8, 12, 2, dtype=torch.float64)  # shrinking: the antialiased (widened) triangle filter
+    down = image.scale_and_translate(big, (1, 4, 5, 2), [0.5, 5 / 12], [0.0, 0.0], [1, 2], "linear")
+    expected = F.interpolate(big.permute(0, 3, 1, 2), size=(4, 5), mode="bilinear", align_corners=False,
+                             antialias=True)
+    torch.testing.assert_close(down, expected.permute(0, 2, 3, 1), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["linear", "cubic", "lanczos3", "lanczos5"])
+def test_scale_and_translate_identity_and_shift(method):
+    x = torch.rand(4, 7, dtype=torch.float64)
+    torch.testing.assert_close(image.scale_and_translate(x, (4, 7), [1.0, 1.0], [0.0, 0.0], [0, 1], method), x)
+    shifted = image.scale_and_translate(x, (4, 7), [1.0], [2.0], [1], method)  # 2 pixels to the right
+    torch.testing.assert_close(shifted[:, 2:], x[:, :5])
+    assert shifted[:, :2].abs().max() == 0  # read from outside the input: zero
+
+
+def test_scale_and_translate_argument_errors():
+    x = torch.rand(1, 4, 4, 1)
+    with pytest.raises(ValueError, match="method"):
+        image.scale_and_translate(x, (1, 8, 8, 1), [2.0, 2.0], [0.0, 0.0], [1, 2], "nearest")
+    with pytest.raises(ValueError, match="one value per spatial dim"):
+        image.scale_and_translate(x, (1, 8, 8, 1), [2.0], [0.0, 0.0], [1, 2], "linear")
+    with pytest.raises(ValueError, match="must keep"):
+        image.scale_and_translate(x, (2, 8, 8, 1), [2.0, 2.0], [0.0, 0.0], [1, 2], "linear")
