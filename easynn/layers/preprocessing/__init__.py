@@ -14,6 +14,7 @@
 * :mod:`encoding`: CategoryEncoding, Discretization (with ``adapt``).
 * :mod:`pipeline`: Pipeline (a layer that applies a list of layers in order).
 * :mod:`stft_spectrogram`: STFTSpectrogram; :mod:`mel_spectrogram`: MelSpectrogram (audio).
+* :mod:`hashing`: Hashing (FarmHash64 / SipHash bins, Keras's bucket numbers).
 
 Random layers act only with ``training=True`` (inside ``fit``) and are the identity otherwise.
 """
@@ -44,6 +45,7 @@ from easynn.layers.preprocessing.enhance import (
     Solarization,
 )
 from easynn.layers.preprocessing.geometric import RandomElasticTransform, RandomGaussianBlur, RandomPerspective
+from easynn.layers.preprocessing.hashing import Hashing
 from easynn.layers.preprocessing.image import CenterCrop, Resizing
 from easynn.layers.preprocessing.mel_spectrogram import MelSpectrogram
 from easynn.layers.preprocessing.mixing import CutMix, MixUp
@@ -62,4 +64,5 @@ __all__ = [
     "RandAugment", "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur", "RandomPerspective",
     "RandomElasticTransform", "TextVectorization", "StringLookup", "IntegerLookup",
     "CategoryEncoding", "Discretization", "Pipeline", "STFTSpectrogram", "MelSpectrogram",
+    "Hashing",
 ]
