@@ -363,7 +363,8 @@ def scale_and_translate(images: Any, output_shape: Any, scale: Any, translation:
 
     Args:
         images: a tensor of any rank.
-        output_shape: the full output shape (one int per axis; non-spatial axes unchanged).
+        output_shape: the full output shape, one int per axis; non-spatial axes keep their size (``None``
+            there means "unchanged", handy for the batch axis of a functional model).
         scale: one scale per spatial axis.
         translation: one translation per spatial axis (in output pixels).
         spatial_dims: the axes resampled, e.g. ``(1, 2)`` for ``(batch, height, width, channels)``.
@@ -388,7 +389,12 @@ def scale_and_translate(images: Any, output_shape: Any, scale: Any, translation:
     if not x.is_floating_point():
         x = x.to(torch.get_default_dtype())
     dims = [int(d) % x.dim() if x.dim() else int(d) for d in spatial_dims]
-    shape = _validation.int_tuple("output_shape", output_shape, x.dim(), allow_zero=True) if x.dim() else ()
+    shape = list(output_shape) if isinstance(output_shape, (tuple, list, torch.Size)) else None
+    if shape is None or len(shape) != x.dim():
+        raise ValueError(f"scale_and_translate(): `output_shape` must have one entry per axis of images ({x.dim()}). "
+                         f"Received: output_shape={output_shape!r}")
+    shape = [x.shape[axis] if size is None and axis not in dims else size for axis, size in enumerate(shape)]
+    shape = list(_validation.int_tuple("output_shape", shape, x.dim(), allow_zero=True))
     scales = tensor(scale).to(dtype=x.dtype, device=x.device).reshape(-1)
     shifts = tensor(translation).to(dtype=x.dtype, device=x.device).reshape(-1)
     if scales.numel() != len(dims) or shifts.numel() != len(dims):

@@ -112,7 +112,7 @@ def ctc_decode(inputs: Any, sequence_lengths: Any, strategy: str = "greedy", bea
 
     Args:
         inputs: ``(batch, max_length, num_classes)`` logits (not softmax-normalised).
-        sequence_lengths: ``(batch,)`` valid lengths; later steps are ignored.
+        sequence_lengths: ``(batch,)`` valid lengths (or one length for all); later steps are ignored.
         strategy: ``"greedy"`` or ``"beam_search"``.
         beam_width: prefixes kept per step (beam search).
         top_paths: number of paths returned (beam search; greedy returns 1).
@@ -143,9 +143,11 @@ def ctc_decode(inputs: Any, sequence_lengths: Any, strategy: str = "greedy", bea
                          f"Received: inputs.shape={tuple(x.shape)}")
     batch, steps, classes = x.shape
     lengths = tensor(sequence_lengths).to(device=x.device, dtype=torch.long).reshape(-1)
+    if lengths.shape[0] == 1:  # one length for every sequence (it broadcasts, as in Keras's torch backend)
+        lengths = lengths.expand(batch)
     if lengths.shape[0] != batch:
-        raise ValueError(f"ctc_decode(): `sequence_lengths` must have one entry per sequence ({batch}). "
-                         f"Received shape {tuple(lengths.shape)}")
+        raise ValueError(f"ctc_decode(): `sequence_lengths` must have one entry per sequence ({batch}) or one "
+                         f"for all. Received shape {tuple(lengths.shape)}")
     _validation.one_of("strategy", strategy, _STRATEGIES)
     blank = classes - 1 if mask_index is None else int(mask_index)
     if isinstance(mask_index, bool) or not -classes <= blank < classes:

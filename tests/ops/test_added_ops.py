@@ -221,7 +221,7 @@ def test_ctc_decode_argument_errors():
     with pytest.raises(ValueError, match="beam_width"):
         ops.ctc_decode(inputs, [3], strategy="beam_search", beam_width=0)
     with pytest.raises(ValueError, match="sequence_lengths"):
-        ops.ctc_decode(inputs, [3, 3])
+        ops.ctc_decode(torch.zeros(3, 3, 4), [3, 3])
 
 
 # ------------------------------------------------------------------------------ complex views, jvp
@@ -565,3 +565,31 @@ def test_scale_and_translate_argument_errors():
         image.scale_and_translate(x, (1, 8, 8, 1), [2.0], [0.0, 0.0], [1, 2], "linear")
     with pytest.raises(ValueError, match="must keep"):
         image.scale_and_translate(x, (2, 8, 8, 1), [2.0, 2.0], [0.0, 0.0], [1, 2], "linear")
+
+
+def test_gradients_flow_through_the_new_differentiable_ops():
+    torch.manual_seed(0)
+
+    def check(fn, *shapes):
+        inputs = [torch.rand(*shape, dtype=torch.float64, requires_grad=True) for shape in shapes]
+        assert torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-5)
+
+    check(lambda x: ops.depth_to_space(x, 2), (1, 2, 2, 8))
+    check(lambda x: ops.adaptive_max_pool(ops.adaptive_average_pool(x, (3, 2)), 2), (1, 5, 4, 2))
+    check(lambda x: ops.rearrange(x, "b (h h1) w -> b h (w h1)", h1=2), (2, 4, 3))
+    check(lambda r, a: torch.view_as_real(ops.polar(r, a)), (3,), (3,))
+    check(lambda x: image.gaussian_blur(x, (3, 5), (0.7, 1.3)), (1, 4, 5, 2))
+    check(lambda x: image.scale_and_translate(x, (1, 7, 3), [1.7, 0.6], [0.3, -0.2], [1, 2], "cubic"), (1, 4, 5))
+    check(lambda x, y: image.ssim(x, y, filter_size=3), (5, 5, 1), (5, 5, 1))
+
+
+def test_symbolic_ctc_decode_and_scale_and_translate_match_eager():
+    logits, images = Input(shape=(6, 4)), Input(shape=(4, 4, 1))
+    decoded, scores = ops.ctc_decode(logits, [6])
+    resized = image.scale_and_translate(images, (None, 8, 8, 1), [2.0, 2.0], [0.0, 0.0], [1, 2], "linear")
+    model = easynn.Model([logits, images], [decoded, scores, resized])
+    x, y = _logits([1, 1, 0, 2, 2, 3])[None], torch.rand(1, 4, 4, 1)
+    got_decoded, got_scores, got_resized = model([x, y])
+    assert got_decoded[0].tolist() == [[1, 2, 3, -1, -1, -1]] and got_scores.tolist() == [[-12.0]]
+    torch.testing.assert_close(got_resized, image.scale_and_translate(y, (1, 8, 8, 1), [2.0, 2.0], [0.0, 0.0],
+                                                                      [1, 2], "linear"))
