@@ -249,3 +249,18 @@ def test_functional_model_trains_and_saves(tmp_path):
     restored = easynn.models.load_model(path)
     assert type(restored.get_layer("gqa_self")) is GroupedQueryAttention
     torch.testing.assert_close(restored.predict([x, c], verbose=0), model.predict([x, c], verbose=0))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_cuda_matches_cpu(dtype):
+    gqa = GroupQueryAttention(head_dim=8, num_query_heads=4, num_key_value_heads=2)
+    x = torch.randn(2, 16, 8)
+    value_mask = torch.ones(2, 16, dtype=torch.bool)
+    value_mask[0, 10:] = False
+    want = gqa(x, x, value_mask=value_mask, use_causal_mask=True)
+    gqa.to("cuda", dtype)
+    got = gqa(x.to("cuda", dtype), x.to("cuda", dtype), value_mask=value_mask.cuda(), use_causal_mask=True)
+    tol = 1e-5 if dtype == torch.float32 else 3e-2
+    torch.testing.assert_close(got.float().cpu(), want, rtol=tol, atol=tol)
