@@ -8,7 +8,8 @@ default) turns it off. The global policy applies to models compiled after it is 
 policy (``Dense(8, dtype="mixed_bfloat16")``, ``Activation("softmax", dtype="float32")``)
 overrides it for that layer. The policies themselves live in ``easynn.dtype_policies``; this
 module keeps Keras's ``mixed_precision`` names for them (Keras 2's ``Policy``,
-``set_global_policy`` and ``global_policy`` included).
+``set_global_policy`` and ``global_policy`` included), and Keras's ``LossScaleOptimizer`` (the one in
+``easynn.optimizers``: dynamic loss scaling that ``fit`` uses instead of its own GradScaler).
 
 Example:
     >>> set_global_policy("mixed_bfloat16")
@@ -20,8 +21,10 @@ Example:
 from __future__ import annotations
 
 from easynn.dtype_policies import DTypePolicy, dtype_policy, set_dtype_policy
+from easynn.optimizers.loss_scale import LossScaleOptimizer
 
-__all__ = ["DTypePolicy", "Policy", "dtype_policy", "set_dtype_policy", "set_global_policy", "global_policy"]
+__all__ = ["DTypePolicy", "Policy", "dtype_policy", "set_dtype_policy", "set_global_policy", "global_policy",
+           "LossScaleOptimizer"]
 
 # Keras 2's name for the same object.
 Policy = DTypePolicy

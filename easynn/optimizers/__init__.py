@@ -8,7 +8,8 @@ decay 0.004, SGD lr 0.01). ``lr=`` is accepted with a DeprecationWarning (Keras 
 so Keras 2 scripts run. After each update, weights with a ``constraint`` are projected (Keras's
 ``kernel_constraint=``...). Modules: ``base`` (Optimizer), ``_update`` (its update step), ``sgd``,
 ``adam`` (Adam, AdamW, Nadam, Adamax), ``adaptive`` (RMSprop, Adagrad, Adadelta, Adafactor),
-``lion``, ``ftrl``, ``lamb``, ``torch_wrapper`` (any torch.optim optimizer), ``schedules``.
+``lion``, ``ftrl``, ``lamb``, ``loss_scale`` (LossScaleOptimizer, dynamic loss scaling),
+``torch_wrapper`` (any torch.optim optimizer), ``schedules``.
 
 Example:
     >>> import torch
@@ -29,6 +30,7 @@ from easynn.optimizers.base import Optimizer
 from easynn.optimizers.ftrl import Ftrl
 from easynn.optimizers.lamb import Lamb
 from easynn.optimizers.lion import Lion
+from easynn.optimizers.loss_scale import LossScaleOptimizer
 from easynn.optimizers.schedules import (
     CosineDecay,
     CosineDecayRestarts,
@@ -43,7 +45,7 @@ from easynn.optimizers.torch_wrapper import TorchOptimizer
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Nadam", "Adamax", "Adafactor", "Ftrl",
-    "Lamb", "Lion", "TorchOptimizer", "schedules", "LearningRateSchedule", "ExponentialDecay",
+    "Lamb", "Lion", "LossScaleOptimizer", "TorchOptimizer", "schedules", "LearningRateSchedule", "ExponentialDecay",
     "PiecewiseConstantDecay", "PolynomialDecay", "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts", "get",
     "serialize", "deserialize",
 ]

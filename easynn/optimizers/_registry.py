@@ -22,6 +22,10 @@ __all__ = ["get", "serialize", "deserialize"]
 
 _CLASSES = {c.__name__.lower(): c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Nadam, Adamax, Adafactor,
                                              Ftrl, Lamb, Lion)}
+# Optimizers that wrap another one and cannot be made from a name alone, found only by the class
+# name of a config. optimizers/loss_scale.py adds LossScaleOptimizer when imported (it imports this
+# module to (de)serialize its inner optimizer, so this module cannot import it).
+_WRAPPERS: dict[str, type] = {}
 
 
 def get(identifier: Any) -> Optimizer | None:
@@ -53,7 +57,8 @@ def get(identifier: Any) -> Optimizer | None:
             )
         return cls()
     if isinstance(identifier, dict) and "class_name" in identifier:
-        cls = _CLASSES.get(str(identifier["class_name"]).lower())
+        name = str(identifier["class_name"]).lower()
+        cls = _CLASSES.get(name) or _WRAPPERS.get(name)
         if cls is None:
             raise ValueError(f"Unknown optimizer class '{identifier['class_name']}'. Expected one of: {', '.join(_CLASSES)}.")
         return cls.from_config(identifier.get("config", {}))
@@ -123,7 +128,7 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Optimizer:
         if "custom_objects" in inspect.signature(found.from_config).parameters:
             return found.from_config(options, custom_objects=custom_objects)
         return found.from_config(options)  # a subclass that overrides from_config(config)
-    cls = _CLASSES.get(str(name).lower())
+    cls = _CLASSES.get(str(name).lower()) or _WRAPPERS.get(str(name).lower())
     if cls is None:
         raise ValueError(
             f"Unknown optimizer class '{name}'. Expected one of: {', '.join(c.__name__ for c in _CLASSES.values())}, "

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 import torch
 
 from easynn import config as _config
+from easynn.optimizers.loss_scale import LossScaleOptimizer
 from easynn.training.logs import BatchLogs, to_float_logs
 from easynn.training.strategy import SINGLE_PROCESS, SingleProcess
 from easynn.training.trackers import CompileMetrics, LossTracker
@@ -124,7 +125,9 @@ class Trainer:
         # regularized weights later: look again until it has weights.
         self._recheck_penalties = not any(True for _ in model.parameters())
         self.scaler = None
-        if precision == torch.float16 and auto_scale_loss:
+        # A LossScaleOptimizer scales the loss itself: never a second GradScaler on top (Keras).
+        scales_dynamically = isinstance(optimizer, LossScaleOptimizer)
+        if precision == torch.float16 and auto_scale_loss and not scales_dynamically:
             self.scaler = torch.amp.GradScaler(self.device.type)
         self._forward_loss_fn = self._forward_loss
         # Under torch.compile the Layer call does no loss bookkeeping (see Layer.__call__): the
@@ -138,7 +141,8 @@ class Trainer:
         self._term_sums = self._zero_term_sums()
         self._custom_logs: Mapping | None = None
         # Keras's optimizer loss_scale_factor: scale before backward; the step divides it out.
-        self._optimizer_scales_loss = getattr(optimizer, "loss_scale_factor", None) is not None
+        # A LossScaleOptimizer's dynamic scale goes the same way (decided once, not per step).
+        self._optimizer_scales_loss = scales_dynamically or getattr(optimizer, "loss_scale_factor", None) is not None
         # Targets given only for the outputs that have a loss (``loss=["mse", None]`` with
         # ``y=y0``): the positions they fill, set by ``models/setup.py``; ``None``: one per output.
         self.target_slots: list[int] | None = None
