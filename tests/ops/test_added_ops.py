@@ -593,3 +593,32 @@ def test_symbolic_ctc_decode_and_scale_and_translate_match_eager():
     assert got_decoded[0].tolist() == [[1, 2, 3, -1, -1, -1]] and got_scores.tolist() == [[-12.0]]
     torch.testing.assert_close(got_resized, image.scale_and_translate(y, (1, 8, 8, 1), [2.0, 2.0], [0.0, 0.0],
                                                                       [1, 2], "linear"))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_new_ops_keep_cuda_inputs_on_cuda_and_match_the_cpu():
+    torch.manual_seed(0)
+    x = torch.rand(2, 6, 6, 4)
+    logits = torch.randn(2, 5, 3)
+    cases = [
+        lambda t: ops.depth_to_space(t, 2),
+        lambda t: ops.adaptive_max_pool(t, (4, 3)),
+        lambda t: ops.rearrange(t, "b h w c -> b (c h) w"),
+        lambda t: image.gaussian_blur(t, (3, 5), (1.0, 2.0)),
+        lambda t: image.perspective_transform(t, _CORNERS, [[1, 0], [5, 1], [0, 3], [4, 4]]),
+        lambda t: image.sobel_edges(t),
+        lambda t: image.ssim(t, t.flip(1), filter_size=3),
+        lambda t: image.elastic_transform(t, alpha=3.0, sigma=1.0, seed=4),
+        lambda t: image.scale_and_translate(t, (2, 9, 4, 4), [1.5, 0.7], [0.2, 0.0], [1, 2], "lanczos3"),
+        lambda t: image.extract_patches_3d(t[..., None], (2, 2, 2)),
+    ]
+    for case in cases:
+        got = case(x.cuda())
+        assert got.device.type == "cuda"
+        torch.testing.assert_close(got.cpu(), case(x), rtol=1e-4, atol=1e-5)
+    for strategy in ("greedy", "beam_search"):
+        decoded, scores = ops.ctc_decode(logits.cuda(), [5, 4], strategy=strategy, beam_width=4)
+        expected = ops.ctc_decode(logits, [5, 4], strategy=strategy, beam_width=4)
+        assert decoded.device.type == "cuda" and decoded.cpu().equal(expected[0])
+        torch.testing.assert_close(scores.cpu(), expected[1])
