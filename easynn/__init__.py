@@ -49,12 +49,12 @@ KerasTensor = layers.SymbolicTensor
 __all__ = [
     "activations", "callbacks", "constraints", "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
     "optimizers", "regularizers", "utils", "Input", "Model", "Sequential", "load_model", "__version__",
-    "Variable", "ops", "random", "config", "backend", "Layer", "Loss", "Metric", "Optimizer", "Regularizer",
+    "Variable", "ops", "random", "tree", "config", "backend", "Layer", "Loss", "Metric", "Optimizer", "Regularizer",
     "Initializer", "InputSpec", "device", "name_scope", "version", "KerasTensor", "preprocessing",
     "dtype_policies", "DTypePolicy", "FloatDTypePolicy",
 ]
 
-_LAZY = ("datasets", "saving", "distribute", "plot", "ops", "random", "config", "backend", "preprocessing")
+_LAZY = ("datasets", "saving", "distribute", "plot", "ops", "random", "config", "backend", "preprocessing", "tree")
 
 
 def __getattr__(name: str):

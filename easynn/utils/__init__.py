@@ -12,6 +12,7 @@ from easynn.saving.registry import (
 )
 from easynn.saving.serialization import deserialize_keras_object, serialize_keras_object
 from easynn.training.py_dataset import PyDataset, Sequence
+from easynn.utils.dataset_split import split_dataset
 from easynn.utils.file_utils import get_file
 from easynn.utils.graph import trace_graph
 from easynn.utils.image_dataset import image_dataset_from_directory
@@ -35,7 +36,7 @@ __all__ = ["to_categorical", "normalize", "get_file", "plot_model", "model_to_do
            "load_img", "img_to_array", "array_to_img", "save_img", "image_dataset_from_directory",
            "text_dataset_from_directory",
            "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "is_keras_tensor", "get_source_inputs",
-           "standardize_dtype", "clear_session",
+           "standardize_dtype", "clear_session", "split_dataset",
            "enable_interactive_logging", "disable_interactive_logging", "is_interactive_logging_enabled",
            # Keras also exposes its serialization API as keras.utils.*
            "register_keras_serializable", "get_custom_objects", "custom_object_scope", "CustomObjectScope",
