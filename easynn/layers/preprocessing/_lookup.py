@@ -8,7 +8,6 @@ are ``log(1 + num_documents / (1 + document_count))``; the OOV slots get their m
 
 from __future__ import annotations
 
-import zlib
 from collections import Counter
 from typing import Any, Iterable
 
@@ -16,6 +15,7 @@ import numpy as np
 import torch
 
 from easynn._validation import one_of
+from easynn.layers.preprocessing.hashing import fingerprint64
 
 __all__ = ["Vocabulary", "OUTPUT_MODES", "encode_bags", "check_max_tokens"]
 
@@ -153,7 +153,9 @@ class Vocabulary:
         first = 1 if self.mask_token is not None and self.mode == "int" else 0
         if self.num_oov == 1:
             return first
-        return first + zlib.crc32(str(token).encode("utf-8")) % self.num_oov
+        # Keras (TensorFlow's vocabulary table) buckets an unknown token by FarmHash Fingerprint64 of
+        # its text: StringLookup's documented [["m", "z"]] -> OOV slots [0, 1] holds here too.
+        return first + fingerprint64(str(token)) % self.num_oov
 
     def invert(self, index: int) -> Any:
         vocab = self.get()

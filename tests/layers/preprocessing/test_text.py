@@ -266,3 +266,9 @@ def test_a_model_called_on_a_numpy_string_array_directly():
     out = model(np.array(["c b", "zzz"]))
     # c is the most frequent token (index 2), then b (3); zzz is OOV (1); padded with 0.
     assert out.tolist() == [[2, 3, 0], [1, 0, 0]]
+
+
+def test_string_lookup_buckets_unknown_tokens_as_keras_does():
+    # Keras's StringLookup docstring: vocabulary a-d, two OOV slots, "m" -> 0 and "z" -> 1.
+    layer = layers.StringLookup(vocabulary=["a", "b", "c", "d"], num_oov_indices=2)
+    assert layer([["a", "c", "d"], ["m", "z", "b"]]).tolist() == [[2, 4, 5], [0, 1, 3]]
