@@ -106,8 +106,14 @@ def global_seed_generator() -> SeedGenerator:
 
 
 def _reseed_global(seed: int) -> None:
-    """Called by ``easynn.utils.set_random_seed``."""
-    global_seed_generator().reseed(seed)
+    """Called by ``easynn.utils.set_random_seed``. The first time, the global generator is made
+    from ``seed`` directly: made unseeded it would draw its seed from Python's ``random``, which
+    ``set_random_seed`` has just seeded, and shift that sequence."""
+    global _GLOBAL
+    if _GLOBAL is None:
+        _GLOBAL = SeedGenerator(seed)
+    else:
+        _GLOBAL.reseed(seed)
 
 
 def _generator(seed: Any, device: Any = None) -> torch.Generator:
