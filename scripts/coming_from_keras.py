@@ -261,6 +261,11 @@ KERAS_API: dict[str, list[str]] = {
         "DTypePolicy", "LossScaleOptimizer", "Policy", "dtype_policy", "global_policy",
         "set_dtype_policy", "set_global_policy",
     ],
+    "keras.tree": [
+        "MAP_TO_NONE", "assert_same_paths", "assert_same_structure", "flatten", "flatten_with_path",
+        "is_nested", "lists_to_tuples", "map_shape_structure", "map_structure", "map_structure_up_to",
+        "pack_sequence_as", "traverse",
+    ],
 }
 
 # Names that belong to another backend (JAX, TensorFlow) or to switching backends: they are shown,
