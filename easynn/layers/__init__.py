@@ -111,6 +111,7 @@ from easynn.layers.preprocessing import (
     CutMix,
     Discretization,
     Equalization,
+    HashedCrossing,
     Hashing,
     IntegerLookup,
     MelSpectrogram,
@@ -197,5 +198,5 @@ __all__ = [
     "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "Dot", "dot", "RMSNormalization", "CategoryEncoding", "Discretization", "SpectralNormalization", "Wrapper",
     "GroupQueryAttention", "GroupedQueryAttention", "Pipeline", "STFTSpectrogram", "MelSpectrogram",
-    "Hashing",
+    "Hashing", "HashedCrossing",
 ]

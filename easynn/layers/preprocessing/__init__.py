@@ -15,6 +15,7 @@
 * :mod:`pipeline`: Pipeline (a layer that applies a list of layers in order).
 * :mod:`stft_spectrogram`: STFTSpectrogram; :mod:`mel_spectrogram`: MelSpectrogram (audio).
 * :mod:`hashing`: Hashing (FarmHash64 / SipHash bins, Keras's bucket numbers).
+* :mod:`hashed_crossing`: HashedCrossing (feature crosses by TensorFlow's ``cross_hashed``).
 
 Random layers act only with ``training=True`` (inside ``fit``) and are the identity otherwise.
 """
@@ -45,6 +46,7 @@ from easynn.layers.preprocessing.enhance import (
     Solarization,
 )
 from easynn.layers.preprocessing.geometric import RandomElasticTransform, RandomGaussianBlur, RandomPerspective
+from easynn.layers.preprocessing.hashed_crossing import HashedCrossing
 from easynn.layers.preprocessing.hashing import Hashing
 from easynn.layers.preprocessing.image import CenterCrop, Resizing
 from easynn.layers.preprocessing.mel_spectrogram import MelSpectrogram
@@ -64,5 +66,5 @@ __all__ = [
     "RandAugment", "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur", "RandomPerspective",
     "RandomElasticTransform", "TextVectorization", "StringLookup", "IntegerLookup",
     "CategoryEncoding", "Discretization", "Pipeline", "STFTSpectrogram", "MelSpectrogram",
-    "Hashing",
+    "Hashing", "HashedCrossing",
 ]
