@@ -8,7 +8,8 @@ Formula, for frame ``t`` of a channel ``x`` (``L = frame_length``, ``N = fft_len
 i.e. ``np.fft.rfft(w * frame / s, n=N)`` of each frame. It runs as ``conv1d`` with the two kernels
 ``real_kernel[n, 0, k] = cos(-2 pi k n / N) w[n] / s`` and ``imag_kernel[n, 0, k] = sin(...)``,
 shape ``(frame_length, 1, N // 2 + 1)`` in Keras's layout: trainable weights, initialised to the
-exact transform, so the front end can be fine-tuned. ``mode`` picks the output: ``"real"``,
+exact transform by ``easynn.initializers.STFT`` (Keras's ``STFTInitializer``), so the front end
+can be fine-tuned. ``mode`` picks the output: ``"real"``,
 ``"imag"``, ``"angle"`` (``atan2(imag, real)``), ``"stft"`` (real then imaginary bins),
 ``"psd"`` (``|X|^2``, with the bins other than the first and last doubled), ``"magnitude"``
 (``sqrt(max(|X|^2, eps))``) or ``"log"`` (``log(max(magnitude, eps))``), ``eps = 1e-7``.
@@ -30,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from easynn import _validation
+from easynn import _validation, initializers
 from easynn.layers._conv_utils import normalize_data_format
 from easynn.layers.base import Layer
 
@@ -38,48 +39,6 @@ __all__ = ["STFTSpectrogram"]
 
 _MODES = ("log", "magnitude", "psd", "real", "imag", "angle", "stft")
 _EPSILON = 1e-7  # Keras's backend.epsilon()
-_WINDOWS = {  # scipy.signal.get_window's names -> torch's windows (the same formulas)
-    "hann": torch.hann_window,
-    "hamming": torch.hamming_window,
-    "blackman": torch.blackman_window,
-    "bartlett": torch.bartlett_window,
-}
-
-
-def _window_values(window: Any, frame_length: int, periodic: bool) -> torch.Tensor | None:
-    """The window as float64 ``(frame_length,)`` (``None`` for no window)."""
-    if window is None:
-        return None
-    if isinstance(window, str):
-        return _WINDOWS[window](frame_length, periodic=periodic, dtype=torch.float64)
-    return torch.as_tensor(np.asarray(window, dtype=np.float64))
-
-
-class _STFTKernel:
-    """Initializer of the real or imaginary STFT kernel ``(frame_length, 1, fft_length // 2 + 1)``."""
-
-    def __init__(self, side: str, window: Any, scaling: str | None, periodic: bool) -> None:
-        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
-
-    def __call__(self, shape, dtype=None, device=None) -> torch.Tensor:
-        frame_length, _, bins = shape
-        fft_length = (bins - 1) * 2  # Keras derives N from the number of bins
-        n = torch.arange(frame_length, dtype=torch.float64)[:, None, None]
-        k = torch.arange(bins, dtype=torch.float64)[None, None, :]
-        angle = -2.0 * math.pi * n * k / fft_length
-        kernel = torch.cos(angle) if self.side == "real" else torch.sin(angle)
-        win = _window_values(self.window, frame_length, self.periodic)
-        if win is not None:
-            if self.scaling == "density":
-                scale = torch.sqrt(torch.sum(win**2))
-            elif self.scaling == "spectrum":
-                scale = torch.sum(torch.abs(win))
-            else:
-                scale = 1.0
-            kernel = kernel * win[:, None, None] / scale
-        return kernel.to(dtype=dtype or torch.get_default_dtype(), device=device)
-
-
 class STFTSpectrogram(Layer):
     """Spectrograms of 1-D signals (one per channel) by the short-time Fourier transform.
 
@@ -167,9 +126,7 @@ class STFTSpectrogram(Layer):
             _validation.one_of("scaling", scaling, ("density", "spectrum", None))
         _validation.one_of("padding", padding, ("valid", "same"))
         if isinstance(window, str):
-            if window not in _WINDOWS:
-                raise ValueError(f"`window` must be one of {', '.join(map(repr, _WINDOWS))}, an array of "
-                                 f"frame_length values or None. Received: window={window!r}")
+            initializers.STFT(window=window)  # raises for an unknown name
         elif window is not None:
             values = np.asarray(window.detach().cpu() if isinstance(window, torch.Tensor) else window, dtype=np.float64)
             if values.shape != (frame_length,):
@@ -197,10 +154,10 @@ class STFTSpectrogram(Layer):
         shape = (self.frame_length, 1, self._fft_length // 2 + 1)
         if self.mode != "imag":
             self.real_kernel = self.add_weight(
-                shape, _STFTKernel("real", self.window, self.scaling, self.periodic), name="real_kernel")
+                shape, initializers.STFT("real", self.window, self.scaling, self.periodic), name="real_kernel")
         if self.mode != "real":
             self.imag_kernel = self.add_weight(
-                shape, _STFTKernel("imag", self.window, self.scaling, self.periodic), name="imag_kernel")
+                shape, initializers.STFT("imag", self.window, self.scaling, self.periodic), name="imag_kernel")
 
     def _frames(self, length: int) -> int:
         if self.padding == "same":
