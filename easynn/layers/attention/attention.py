@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from easynn import _validation
-from easynn.layers.attention.multi_head_attention import causal_mask
+from easynn.layers.attention import _common
 from easynn.layers.base import Layer
 
 __all__ = ["Attention", "AdditiveAttention"]
@@ -43,11 +43,7 @@ class _BaseDenseAttention(Layer):
             )
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) == 3 else value
-        if not (query.shape[0] == value.shape[0] == key.shape[0]):
-            raise ValueError(
-                f"Layer '{self.name}' expects query, value and key with the same batch size. Received "
-                f"shapes {tuple(query.shape)}, {tuple(value.shape)}, {tuple(key.shape)}."
-            )
+        _common.check_same_batch(self.name, query, value, key)
         if key.shape[1] != value.shape[1]:
             raise ValueError(
                 f"Layer '{self.name}' expects key and value of the same length. Received shapes "
@@ -70,7 +66,7 @@ class _BaseDenseAttention(Layer):
         t, s = scores.shape[-2], scores.shape[-1]
         allowed = None
         if value_mask is not None:
-            value_mask = torch.as_tensor(value_mask, device=scores.device).bool()
+            value_mask = _common.as_bool(value_mask, scores.device)
             if tuple(value_mask.shape) != (scores.shape[0], s):
                 raise ValueError(
                     f"Layer '{self.name}' expects the value mask of shape {(scores.shape[0], s)}. "
@@ -78,7 +74,7 @@ class _BaseDenseAttention(Layer):
                 )
             allowed = value_mask[:, None, :]
         if use_causal_mask:
-            causal = causal_mask(t, s, scores.device)
+            causal = _common.causal_mask(t, s, scores.device)
             allowed = causal if allowed is None else allowed & causal
         if allowed is not None:
             big = 3e4 if scores.dtype == torch.float16 else 1e9
@@ -96,10 +92,7 @@ class _BaseDenseAttention(Layer):
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The query's mask (Keras)."""
-        if mask is None:
-            return None
-        masks = list(mask) if isinstance(mask, (list, tuple)) else [mask]
-        return masks[0] if masks else None
+        return _common.query_mask_of(mask)
 
     def compute_output_shape(self, input_shape):
         query, value = input_shape[0], input_shape[1]

@@ -29,22 +29,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
-from easynn import _validation, constraints, initializers, regularizers
+from easynn import _validation
+from easynn.layers.attention import _common
 from easynn.layers.base import Layer
 
 __all__ = ["GroupedQueryAttention", "GroupQueryAttention"]
-
-_LARGE_NEGATIVE = {torch.float16: -3e4}  # Keras: -1e9, and -3e4 in float16 (no overflow)
-
-
-def _bool_mask(mask: Any, device) -> torch.Tensor | None:
-    if mask is None:
-        return None
-    return torch.as_tensor(mask, device=device).bool()
 
 
 class GroupedQueryAttention(Layer):
@@ -145,12 +136,8 @@ class GroupedQueryAttention(Layer):
         self.dropout = dropout
         self.use_bias = bool(use_bias)
         self.flash_attention = flash_attention
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint, argument="kernel_constraint")
-        self.bias_constraint = constraints.get(bias_constraint, argument="bias_constraint")
+        _common.set_projection_args(self, kernel_initializer, bias_initializer, kernel_regularizer,
+                                    bias_regularizer, kernel_constraint, bias_constraint)
         self.seed = seed
         self.supports_masking = True
         self._weights_made = False
@@ -166,107 +153,26 @@ class GroupedQueryAttention(Layer):
 
     # ------------------------------------------------------------------ weights
     def build(self, query_shape, value_shape=None, key_shape=None) -> None:
-        if isinstance(query_shape, list) and value_shape is None and len(query_shape) in (2, 3):
-            query_shape, value_shape, *rest = query_shape  # the functional API's [query, value(, key)]
-            key_shape = rest[0] if rest else None
-        if value_shape is None:  # Layer.__call__ knows only the query: the weights come on the call
-            return
-        self._make_weights(int(query_shape[-1]), int(value_shape[-1]), int((key_shape or value_shape)[-1]))
+        sizes = _common.feature_sizes(query_shape, value_shape, key_shape)
+        if sizes is not None:  # None: Layer.__call__ knows only the query, the weights come on the call
+            self._make_weights(*sizes)
 
     def _make_weights(self, d_query: int, d_value: int, d_key: int) -> None:
-        # Made on the first call (Layer.__call__ only sees the query's shape): count it as the build.
-        self.__dict__["_building"] = True
-        try:
-            hq, hkv, hd = self.num_query_heads, self.num_key_value_heads, self.head_dim
-            self.feature_dim = d_query
-            for name, kernel, bias in (
-                ("query", (d_query, hq, hd), (hq, hd)),
-                ("key", (d_key, hkv, hd), (hkv, hd)),
-                ("value", (d_value, hkv, hd), (hkv, hd)),
-                ("output", (hq, hd, d_query), (d_query,)),
-            ):
-                setattr(self, f"{name}_kernel", self.add_weight(
-                    kernel, self.kernel_initializer, regularizer=self.kernel_regularizer, name=f"{name}_kernel",
-                    constraint=self.kernel_constraint))
-                if self.use_bias:
-                    setattr(self, f"{name}_bias", self.add_weight(
-                        bias, self.bias_initializer, regularizer=self.bias_regularizer, name=f"{name}_bias",
-                        constraint=self.bias_constraint))
-            self._weights_made = True
-        finally:
-            self.__dict__["_building"] = False
+        hq, hkv, hd = self.num_query_heads, self.num_key_value_heads, self.head_dim
+        self.feature_dim = d_query
+        _common.make_projection_weights(self, (
+            ("query", (d_query, hq, hd), (hq, hd)),
+            ("key", (d_key, hkv, hd), (hkv, hd)),
+            ("value", (d_value, hkv, hd), (hkv, hd)),
+            ("output", (hq, hd, d_query), (d_query,)),
+        ))
 
     # ------------------------------------------------------------------ calling
     def __call__(self, query: Any = None, value: Any = None, key: Any = None, **kwargs: Any):
         # gqa(q, v), gqa(query=q, value=v, key=k), on tensors, NumPy arrays or functional-API
-        # tensors; the functional graph takes one input argument, so those go in as a list.
-        from easynn.layers.rnn.base import has_symbolic
-
-        if query is None:
-            raise ValueError(f"Layer '{self.name}' needs `query`: call it as gqa(query, value).")
-        query, value, key = (torch.as_tensor(t) if isinstance(t, np.ndarray) else t for t in (query, value, key))
-        if value is not None and has_symbolic([query, value, key]):
-            inputs = [query, value] + ([key] if key is not None else [])
-            return super().__call__(inputs, **kwargs)
-        if value is not None:
-            kwargs["value"] = value
-        if key is not None:
-            kwargs["key"] = key
-        return super().__call__(query, **kwargs)
-
-    def _check_inputs(self, query, value, key) -> None:
-        if query.dim() != 3 or value.dim() != 3 or key.dim() != 3:
-            raise ValueError(
-                f"Layer '{self.name}' expects query, value and key of rank 3 (batch, length, features). "
-                f"Received shapes {tuple(query.shape)}, {tuple(value.shape)}, {tuple(key.shape)}."
-            )
-        if not (query.shape[0] == value.shape[0] == key.shape[0]):
-            raise ValueError(
-                f"Layer '{self.name}' expects query, value and key with the same batch size. Received "
-                f"shapes {tuple(query.shape)}, {tuple(value.shape)}, {tuple(key.shape)}."
-            )
-        if key.shape[1] != value.shape[1]:
-            raise ValueError(
-                f"Layer '{self.name}' expects key and value of the same length. Received key "
-                f"{tuple(key.shape)} and value {tuple(value.shape)}."
-            )
-
-    def _attention_mask(self, batch, t, s, device, query_mask, value_mask, key_mask, attention_mask,
-                        use_causal_mask) -> torch.Tensor | None:
-        """Keras's rule: every given mask, and the causal one, combined with ``&`` into ``(b|1, T, S)``."""
-        mask = None
-        for name, m, length, axis in (("query_mask", query_mask, t, 2), ("value_mask", value_mask, s, 1),
-                                      ("key_mask", key_mask, s, 1)):
-            m = _bool_mask(m, device)
-            if m is None:
-                continue
-            if tuple(m.shape) != (batch, length):
-                raise ValueError(
-                    f"Layer '{self.name}' expects `{name}` of shape {(batch, length)}. Received shape {tuple(m.shape)}."
-                )
-            m = m.unsqueeze(axis)
-            mask = m if mask is None else mask & m
-        if use_causal_mask:  # row i may see columns j <= i (for T != S too, as Keras's cumsum rule)
-            causal = (torch.arange(t, device=device)[:, None] >= torch.arange(s, device=device)[None, :])[None]
-            mask = causal if mask is None else mask & causal
-        given = _bool_mask(attention_mask, device)
-        if given is not None:
-            if given.dim() == 2:
-                given = given[None]
-            if given.dim() != 3 or tuple(given.shape[1:]) != (t, s) or given.shape[0] not in (1, batch):
-                raise ValueError(
-                    f"Layer '{self.name}' expects `attention_mask` of shape (batch, T, S) = {(batch, t, s)}. "
-                    f"Received shape {tuple(given.shape)}."
-                )
-            mask = given if mask is None else mask & given
-        return mask
-
-    def _project(self, x: torch.Tensor, name: str) -> torch.Tensor:
-        """``(b, n, d) -> (b, heads, n, head_dim)``."""
-        out = torch.einsum("bnd,dhk->bhnk", x, getattr(self, f"{name}_kernel"))
-        if self.use_bias:
-            out = out + getattr(self, f"{name}_bias")[None, :, None, :]
-        return out
+        # tensors (see route_call).
+        return _common.route_call(self, super().__call__, query, value, key, kwargs, short_name="gqa",
+                                  numpy_inputs=True)
 
     def call(
         self,
@@ -281,53 +187,40 @@ class GroupedQueryAttention(Layer):
         training: bool | None = None,
         use_causal_mask: bool = False,
     ):
-        if isinstance(query, (list, tuple)):  # [query, value(, key)] from the functional API
-            query, value, key = (list(query) + [None, None])[:3]
-        if value is None:
-            raise ValueError(f"Layer '{self.name}' needs `value`: call it as gqa(query, value).")
+        query, value, key = _common.unpack_inputs(self.name, query, value, key, "gqa")
         if return_attention_scores and self._flash_attention:
             raise ValueError(
                 "Returning attention scores is not supported when flash attention is enabled. Pass "
                 "flash_attention=False (or easynn.config.disable_flash_attention()) to get the scores."
             )
-        key = value if key is None else key
-        self._check_inputs(query, value, key)
+        if query.dim() != 3 or value.dim() != 3 or key.dim() != 3:
+            raise ValueError(
+                f"Layer '{self.name}' expects query, value and key of rank 3 (batch, length, features). "
+                f"Received shapes {tuple(query.shape)}, {tuple(value.shape)}, {tuple(key.shape)}."
+            )
+        _common.check_same_batch(self.name, query, value, key)
+        if key.shape[1] != value.shape[1]:
+            raise ValueError(
+                f"Layer '{self.name}' expects key and value of the same length. Received key "
+                f"{tuple(key.shape)} and value {tuple(value.shape)}."
+            )
         if not self._weights_made:
             self._make_weights(query.shape[-1], value.shape[-1], key.shape[-1])
-        batch, t, s = query.shape[0], query.shape[1], value.shape[1]
-        mask = self._attention_mask(batch, t, s, query.device, query_mask, value_mask, key_mask, attention_mask,
-                                    use_causal_mask)
-        q, k, v = self._project(query, "query"), self._project(key, "key"), self._project(value, "value")
-        scale = 1.0 / math.sqrt(self.head_dim)
-        additive = None
-        if mask is not None:
-            additive = (~mask).to(q.dtype).mul(_LARGE_NEGATIVE.get(q.dtype, -1e9)).unsqueeze(1)  # (b, 1, T, S)
+        # Keras's cumsum rule: a causal mask is fine for T != S too (row i sees columns j <= i).
+        mask = _common.combine_masks(self.name, query.shape[0], query.shape[1], value.shape[1], query.device,
+                                     query_mask, value_mask, key_mask, attention_mask, use_causal_mask,
+                                     causal_same_length=False)
         p = self.dropout if training else 0.0
-        scores = None
-        if return_attention_scores:
-            # Query head h reads key/value head h // r: repeat each kv head r times in place.
-            k_rep = k.repeat_interleave(self.num_repeats, dim=1)
-            v_rep = v.repeat_interleave(self.num_repeats, dim=1)
-            logits = torch.einsum("bhtk,bhsk->bhts", q * scale, k_rep)
-            if additive is not None:
-                logits = logits + additive
-            scores = torch.softmax(logits, dim=-1)
-            attended = torch.einsum("bhts,bhsk->bhtk", F.dropout(scores, p, training=p > 0), v_rep)
-        else:  # torch groups the heads itself (same h // r rule) without copying k and v
-            attended = F.scaled_dot_product_attention(q, k, v, attn_mask=additive, dropout_p=p, scale=scale,
-                                                      enable_gqa=self.num_repeats > 1)
-        out = torch.einsum("bhtk,hko->bto", attended, self.output_kernel)
-        if self.use_bias:
-            out = out + self.output_bias
+        # Query head h reads key/value head h // num_repeats.
+        out, scores = _common.multi_head_attention(self, query, value, key, mask, 1.0 / math.sqrt(self.head_dim), p,
+                                                   return_attention_scores, self.num_repeats)
         if return_attention_scores:
             return out, scores
         return out
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The query's mask (Keras)."""
-        if isinstance(mask, (list, tuple)):
-            return mask[0] if mask else None
-        return mask
+        return _common.query_mask_of(mask)
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         """The query's shape (Keras also requires the query and value feature sizes to agree here)."""
@@ -359,12 +252,7 @@ class GroupedQueryAttention(Layer):
             dropout=self.dropout,
             use_bias=self.use_bias,
             flash_attention=self.flash_attention,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-            bias_regularizer=regularizers.serialize(self.bias_regularizer),
-            kernel_constraint=constraints.serialize(self.kernel_constraint),
-            bias_constraint=constraints.serialize(self.bias_constraint),
+            **_common.projection_config(self),
             seed=self.seed,
         )
         return config

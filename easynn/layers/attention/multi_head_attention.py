@@ -29,27 +29,13 @@ import math
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
-from easynn import _validation, constraints, initializers, regularizers
+from easynn import _validation
+from easynn.layers.attention import _common
+from easynn.layers.attention._common import causal_mask
 from easynn.layers.base import Layer
 
 __all__ = ["MultiHeadAttention", "causal_mask"]
-
-_LARGE_NEGATIVE = {torch.float16: -3e4}  # Keras: -1e9, and -3e4 in float16 (no overflow)
-
-
-def causal_mask(query_length: int, value_length: int, device=None) -> torch.Tensor:
-    """Bool ``(1, T, S)``: query step ``i`` may attend to value steps ``j <= i`` (Keras's rule)."""
-    rows = torch.arange(query_length, device=device)[:, None]
-    cols = torch.arange(value_length, device=device)[None, :]
-    return (rows >= cols)[None]
-
-
-def _as_bool(mask: Any, device) -> torch.Tensor | None:
-    if mask is None:
-        return None
-    return torch.as_tensor(mask, device=device).bool()
 
 
 class MultiHeadAttention(Layer):
@@ -137,12 +123,8 @@ class MultiHeadAttention(Layer):
                 )
             attention_axes = list(axes)
         self.attention_axes = attention_axes
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint, argument="kernel_constraint")
-        self.bias_constraint = constraints.get(bias_constraint, argument="bias_constraint")
+        _common.set_projection_args(self, kernel_initializer, bias_initializer, kernel_regularizer,
+                                    bias_regularizer, kernel_constraint, bias_constraint)
         self.seed = seed
         self.flash_attention = flash_attention
         self.supports_masking = True
@@ -150,101 +132,26 @@ class MultiHeadAttention(Layer):
 
     # ------------------------------------------------------------------ weights
     def build(self, query_shape, value_shape=None, key_shape=None) -> None:
-        if isinstance(query_shape, list) and value_shape is None and len(query_shape) in (2, 3):
-            query_shape, value_shape, *rest = query_shape
-            key_shape = rest[0] if rest else None
-        if value_shape is None:  # Layer.__call__ knows only the query: weights come on the call
-            return
-        self._make_weights(int(query_shape[-1]), int(value_shape[-1]), int((key_shape or value_shape)[-1]))
+        sizes = _common.feature_sizes(query_shape, value_shape, key_shape)
+        if sizes is not None:  # None: Layer.__call__ knows only the query, the weights come on the call
+            self._make_weights(*sizes)
 
     def _make_weights(self, d_query: int, d_value: int, d_key: int) -> None:
-        # The first call is this layer's real build (Layer.__call__ only knows the query's shape),
-        # so weights made here count as build-time state.
-        self.__dict__["_building"] = True
-        try:
-            self._make_weights_now(d_query, d_value, d_key)
-        finally:
-            self.__dict__["_building"] = False
-
-    def _make_weights_now(self, d_query: int, d_value: int, d_key: int) -> None:
         h, kd, vd = self.num_heads, self.key_dim, self.value_dim
         d_out = self._output_shape or d_query
         self.query_dim, self.value_dim_in, self.key_dim_in = d_query, d_value, d_key
-        for name, shape, bias in (
+        _common.make_projection_weights(self, (
             ("query", (d_query, h, kd), (h, kd)),
             ("key", (d_key, h, kd), (h, kd)),
             ("value", (d_value, h, vd), (h, vd)),
             ("output", (h, vd, d_out), (d_out,)),
-        ):
-            setattr(self, f"{name}_kernel", self.add_weight(
-                shape, self.kernel_initializer, regularizer=self.kernel_regularizer, name=f"{name}_kernel",
-                constraint=self.kernel_constraint))
-            if self.use_bias:
-                setattr(self, f"{name}_bias", self.add_weight(
-                    bias, self.bias_initializer, regularizer=self.bias_regularizer, name=f"{name}_bias",
-                    constraint=self.bias_constraint))
-        self._weights_made = True
+        ))
 
     # ------------------------------------------------------------------ calling
     def __call__(self, query: Any = None, value: Any = None, key: Any = None, **kwargs: Any):
-        # Keras code calls mha(query, value), mha(query=q, value=v, key=k) and does so on
-        # functional-API tensors; the graph takes one input argument, so those go in as a list.
-        from easynn.layers.rnn.base import has_symbolic
-
-        if query is None:
-            raise ValueError(f"Layer '{self.name}' needs `query`: call it as mha(query, value).")
-        if value is not None and has_symbolic([query, value, key]):
-            inputs = [query, value] + ([key] if key is not None else [])
-            return super().__call__(inputs, **kwargs)
-        if value is not None:
-            kwargs["value"] = value
-        if key is not None:
-            kwargs["key"] = key
-        return super().__call__(query, **kwargs)
-
-    def _project(self, x: torch.Tensor, name: str) -> torch.Tensor:
-        """``(b, n, d) -> (b, heads, n, dim)``."""
-        out = torch.einsum("bnd,dhk->bhnk", x, getattr(self, f"{name}_kernel"))
-        if self.use_bias:
-            out = out + getattr(self, f"{name}_bias")[None, :, None, :]
-        return out
-
-    def _combined_mask(self, query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask):
-        b, t, s = query.shape[0], query.shape[1], value.shape[1]
-        device = query.device
-        mask: torch.Tensor | None = None
-
-        def both(a, extra):
-            return extra if a is None else a & extra
-
-        for name, m, length, axis in (("query_mask", query_mask, t, 2), ("value_mask", value_mask, s, 1),
-                                      ("key_mask", key_mask, s, 1)):
-            m = _as_bool(m, device)
-            if m is None:
-                continue
-            if tuple(m.shape) != (b, length):
-                raise ValueError(
-                    f"Layer '{self.name}' expects `{name}` of shape {(b, length)}. Received shape {tuple(m.shape)}."
-                )
-            mask = both(mask, m.unsqueeze(axis))
-        if use_causal_mask:
-            if t != s:
-                raise ValueError(
-                    f"Layer '{self.name}': use_causal_mask=True needs self-attention (query and value of "
-                    f"the same length). Received query length {t} and value length {s}."
-                )
-            mask = both(mask, causal_mask(t, s, device))
-        attention_mask = _as_bool(attention_mask, device)
-        if attention_mask is not None:
-            if attention_mask.dim() == 2:
-                attention_mask = attention_mask[None]
-            if attention_mask.dim() != 3 or attention_mask.shape[1:] != (t, s) or attention_mask.shape[0] not in (1, b):
-                raise ValueError(
-                    f"Layer '{self.name}' expects `attention_mask` of shape (batch, T, S) = {(b, t, s)}. "
-                    f"Received shape {tuple(attention_mask.shape)}."
-                )
-            mask = both(mask, attention_mask)
-        return mask
+        # mha(q, v), mha(query=q, value=v, key=k), also on functional-API tensors (see route_call).
+        return _common.route_call(self, super().__call__, query, value, key, kwargs, short_name="mha",
+                                  numpy_inputs=False)
 
     def call(
         self,
@@ -259,21 +166,13 @@ class MultiHeadAttention(Layer):
         training: bool | None = None,
         use_causal_mask: bool = False,
     ):
-        if isinstance(query, (list, tuple)):  # [query, value(, key)] from the functional API
-            query, value, key = (list(query) + [None, None])[:3]
-        if value is None:
-            raise ValueError(f"Layer '{self.name}' needs `value`: call it as mha(query, value).")
-        key = value if key is None else key
+        query, value, key = _common.unpack_inputs(self.name, query, value, key, "mha")
         if query.dim() != value.dim() or key.dim() != value.dim():
             raise ValueError(
                 f"Layer '{self.name}' expects query, value and key of the same rank. Received shapes "
                 f"{tuple(query.shape)}, {tuple(value.shape)}, {tuple(key.shape)}."
             )
-        if not (query.shape[0] == value.shape[0] == key.shape[0]):
-            raise ValueError(
-                f"Layer '{self.name}' expects query, value and key with the same batch size. Received "
-                f"shapes {tuple(query.shape)}, {tuple(value.shape)}, {tuple(key.shape)}."
-            )
+        _common.check_same_batch(self.name, query, value, key)
         if key.shape[1:-1] != value.shape[1:-1]:
             raise ValueError(
                 f"Layer '{self.name}' expects key and value with the same sequence shape. Received "
@@ -290,26 +189,12 @@ class MultiHeadAttention(Layer):
                     raise NotImplementedError(f"`{name}` with inputs of rank > 3 is not supported.")
         if not self._weights_made:
             self._make_weights(query.shape[-1], value.shape[-1], key.shape[-1])
-        mask = self._combined_mask(query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
-        q, k, v = self._project(query, "query"), self._project(key, "key"), self._project(value, "value")
-        scale = 1.0 / math.sqrt(self.key_dim)
-        additive = None
-        if mask is not None:
-            big = _LARGE_NEGATIVE.get(q.dtype, -1e9)
-            additive = (~mask).to(q.dtype).mul(big).unsqueeze(1)  # (b, 1, t, s)
+        mask = _common.combine_masks(self.name, query.shape[0], query.shape[1], value.shape[1], query.device,
+                                     query_mask, value_mask, key_mask, attention_mask, use_causal_mask,
+                                     causal_same_length=True)
         p = self.dropout if training else 0.0
-        scores = None
-        if return_attention_scores:
-            logits = torch.einsum("bhtk,bhsk->bhts", q * scale, k)
-            if additive is not None:
-                logits = logits + additive
-            scores = torch.softmax(logits, dim=-1)
-            attended = torch.einsum("bhts,bhsv->bhtv", F.dropout(scores, p, training=bool(training)), v)
-        else:
-            attended = F.scaled_dot_product_attention(q, k, v, attn_mask=additive, dropout_p=p, scale=scale)
-        out = torch.einsum("bhtv,hvo->bto", attended, self.output_kernel)
-        if self.use_bias:
-            out = out + self.output_bias
+        out, scores = _common.multi_head_attention(self, query, value, key, mask, 1.0 / math.sqrt(self.key_dim), p,
+                                                   return_attention_scores)
         if len(q_middle) > 1:
             out = out.reshape(out.shape[0], *q_middle, out.shape[-1])
         if return_attention_scores:
@@ -318,9 +203,7 @@ class MultiHeadAttention(Layer):
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The query's mask (Keras)."""
-        if isinstance(mask, (list, tuple)):
-            return mask[0] if mask else None
-        return mask
+        return _common.query_mask_of(mask)
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         if isinstance(query_shape, list) and value_shape is None:
@@ -337,12 +220,7 @@ class MultiHeadAttention(Layer):
             use_bias=self.use_bias,
             output_shape=self._output_shape,
             attention_axes=self.attention_axes,
-            kernel_initializer=initializers.serialize(self.kernel_initializer),
-            bias_initializer=initializers.serialize(self.bias_initializer),
-            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
-            bias_regularizer=regularizers.serialize(self.bias_regularizer),
-            kernel_constraint=constraints.serialize(self.kernel_constraint),
-            bias_constraint=constraints.serialize(self.bias_constraint),
+            **_common.projection_config(self),
             seed=self.seed,
         )
         return config
