@@ -12,6 +12,8 @@ from easynn.saving.registry import (
 )
 from easynn.saving.serialization import deserialize_keras_object, serialize_keras_object
 from easynn.training.py_dataset import PyDataset, Sequence
+from easynn.utils.config_dict import Config
+from easynn.utils.data_format import convert_data_format, convert_to_channels_first, convert_to_channels_last
 from easynn.utils.dataset_split import split_dataset
 from easynn.utils.file_utils import get_file
 from easynn.utils.graph import trace_graph
@@ -37,6 +39,7 @@ __all__ = ["to_categorical", "normalize", "get_file", "plot_model", "model_to_do
            "text_dataset_from_directory",
            "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "is_keras_tensor", "get_source_inputs",
            "standardize_dtype", "clear_session", "split_dataset",
+           "Config", "convert_data_format", "convert_to_channels_first", "convert_to_channels_last",
            "enable_interactive_logging", "disable_interactive_logging", "is_interactive_logging_enabled",
            # Keras also exposes its serialization API as keras.utils.*
            "register_keras_serializable", "get_custom_objects", "custom_object_scope", "CustomObjectScope",
