@@ -8,7 +8,7 @@ decay 0.004, SGD lr 0.01). ``lr=`` is accepted with a DeprecationWarning (Keras 
 so Keras 2 scripts run. After each update, weights with a ``constraint`` are projected (Keras's
 ``kernel_constraint=``...). Modules: ``base`` (Optimizer), ``_update`` (its update step), ``sgd``,
 ``adam`` (Adam, AdamW, Nadam, Adamax), ``adaptive`` (RMSprop, Adagrad, Adadelta, Adafactor),
-``lion``, ``ftrl``, ``lamb``, ``loss_scale`` (LossScaleOptimizer, dynamic loss scaling),
+``lion``, ``ftrl``, ``lamb``, ``muon`` (Muon + AdamW, Keras's), ``loss_scale`` (LossScaleOptimizer, dynamic loss scaling),
 ``torch_wrapper`` (any torch.optim optimizer), ``schedules``.
 
 Example:
@@ -31,6 +31,7 @@ from easynn.optimizers.ftrl import Ftrl
 from easynn.optimizers.lamb import Lamb
 from easynn.optimizers.lion import Lion
 from easynn.optimizers.loss_scale import LossScaleOptimizer
+from easynn.optimizers.muon import Muon
 from easynn.optimizers.schedules import (
     CosineDecay,
     CosineDecayRestarts,
@@ -45,7 +46,7 @@ from easynn.optimizers.torch_wrapper import TorchOptimizer
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Nadam", "Adamax", "Adafactor", "Ftrl",
-    "Lamb", "Lion", "LossScaleOptimizer", "TorchOptimizer", "schedules", "LearningRateSchedule", "ExponentialDecay",
+    "Lamb", "Lion", "Muon", "LossScaleOptimizer", "TorchOptimizer", "schedules", "LearningRateSchedule", "ExponentialDecay",
     "PiecewiseConstantDecay", "PolynomialDecay", "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts", "get",
     "serialize", "deserialize",
 ]

@@ -14,6 +14,7 @@ from easynn.optimizers.base import Optimizer
 from easynn.optimizers.ftrl import Ftrl
 from easynn.optimizers.lamb import Lamb
 from easynn.optimizers.lion import Lion
+from easynn.optimizers.muon import Muon
 from easynn.optimizers.sgd import SGD
 from easynn.optimizers.torch_wrapper import TorchOptimizer
 
@@ -21,7 +22,7 @@ __all__ = ["get", "serialize", "deserialize"]
 
 
 _CLASSES = {c.__name__.lower(): c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Nadam, Adamax, Adafactor,
-                                             Ftrl, Lamb, Lion)}
+                                             Ftrl, Lamb, Lion, Muon)}
 # Optimizers that wrap another one and cannot be made from a name alone, found only by the class
 # name of a config. optimizers/loss_scale.py adds LossScaleOptimizer when imported (it imports this
 # module to (de)serialize its inner optimizer, so this module cannot import it).
@@ -32,7 +33,7 @@ def get(identifier: Any) -> Optimizer | None:
     """Resolve an optimizer identifier.
 
     Accepts a Keras name (``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``, ``"adagrad"``,
-    ``"adadelta"``, ``"nadam"``, ``"adamax"``, ``"adafactor"``, ``"ftrl"``, ``"lamb"``, ``"lion"``;
+    ``"adadelta"``, ``"nadam"``, ``"adamax"``, ``"adafactor"``, ``"ftrl"``, ``"lamb"``, ``"lion"``, ``"muon"``;
     case-insensitive), a ``{"class_name", "config"}``
     dict, an easynn ``Optimizer`` (instance or class), a ``torch.optim.Optimizer`` subclass
     (wrapped unbound, built with torch's defaults) or instance (wrapped as built).
