@@ -13,6 +13,17 @@ For each small model it writes, into tests/fixtures/keras3/:
 
 Weights are moved away from their initial values (biases, BatchNormalization statistics) so
 that a loader that forgets one of them gives different predictions.
+
+The training fixtures (``resume_<optimizer>``, for tests/test_saving_keras_optimizer.py) are
+models that Keras trained for a few steps, saved with their optimizer's variables:
+
+    resume_<name>.keras    model.save() after PRETRAIN_EPOCHS epochs of fit() (shuffle=False)
+    resume_<name>.npz      x, y, batch_size; iterations (the saved optimizer's); then Keras's
+                           weights after RESUME_EPOCHS more epochs of fit() on the same data:
+                           ``after/<layer name>/<i>`` (layer.get_weights() order) and
+                           iterations_after -- the reference for "continue training"
+
+    python scripts/make_keras_fixtures.py --training    # writes only these
 """
 
 from __future__ import annotations
@@ -218,8 +229,123 @@ def _inputs(model: keras.Model, rng: np.random.Generator) -> list[np.ndarray]:
     return out
 
 
+# --------------------------------------------------------------------------- training fixtures
+# Small models trained by Keras, saved with their optimizer's variables. No layer with a bias feeds
+# a BatchNormalization (that bias's gradient is zero up to rounding, which Adam would amplify), and
+# no Dropout: easynn must be able to replay Keras's steps to float32 precision.
+PRETRAIN_EPOCHS, RESUME_EPOCHS, BATCH_SIZE, SAMPLES = 2, 1, 4, 16
+
+
+def resume_adam() -> keras.Model:
+    inputs = keras.Input(shape=(5, 5, 2), name="image")
+    x = layers.Conv2D(3, 3, use_bias=False)(inputs)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(4, activation="tanh")(x)
+    outputs = layers.Dense(3, activation="softmax")(x)
+    model = keras.Model(inputs, outputs, name="resume_adam")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def resume_adamw() -> keras.Model:
+    model = keras.Sequential([keras.Input(shape=(4, 3)), layers.LSTM(3), layers.Dense(2)], name="resume_adamw")
+    optimizer = keras.optimizers.AdamW(learning_rate=0.01, weight_decay=0.05, amsgrad=True)
+    model.compile(optimizer=optimizer, loss="mse")
+    return model
+
+
+def resume_sgd() -> keras.Model:
+    # Parallel Dense layers of equal shapes: their slots are right only in Keras's variable order.
+    inputs = keras.Input(shape=(4,))
+    a = layers.Dense(4, activation="tanh")(inputs)
+    b = layers.Dense(4, activation="tanh")(inputs)
+    c = layers.Dense(4)(b)
+    d = layers.Dense(4)(a)
+    outputs = layers.Dense(2)(layers.Add()([d, c]))
+    model = keras.Model(inputs, outputs, name="resume_sgd")
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9), loss="mse")
+    return model
+
+
+def resume_rmsprop() -> keras.Model:
+    model = keras.Sequential(
+        [keras.Input(shape=(4,)), layers.Dense(5, activation="tanh"), layers.Dense(2)], name="resume_rmsprop"
+    )
+    optimizer = keras.optimizers.RMSprop(learning_rate=0.005, momentum=0.5, centered=True)
+    model.compile(optimizer=optimizer, loss="mse")
+    return model
+
+
+def resume_schedule() -> keras.Model:
+    # A learning-rate schedule: the file then has no learning_rate variable before the slots.
+    model = keras.Sequential(
+        [keras.Input(shape=(4,)), layers.Dense(3, activation="tanh"), layers.Dense(2)], name="resume_schedule"
+    )
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.02, decay_steps=3, decay_rate=0.5)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule), loss="mse")
+    return model
+
+
+def resume_nadam() -> keras.Model:
+    # An optimizer whose variables easynn does not map: it must say so and start fresh.
+    model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(2)], name="resume_nadam")
+    model.compile(optimizer=keras.optimizers.Nadam(learning_rate=0.01), loss="mse")
+    return model
+
+
+def resume_ema() -> keras.Model:
+    # Adam with an exponential moving average of the weights: not mapped either.
+    model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(2)], name="resume_ema")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01, use_ema=True), loss="mse")
+    return model
+
+
+def _training_data(model: keras.Model, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    x = rng.normal(size=(SAMPLES,) + tuple(model.inputs[0].shape[1:])).astype("float32")
+    if model.loss == "sparse_categorical_crossentropy":
+        y = rng.integers(0, model.outputs[0].shape[-1], size=(SAMPLES,)).astype("int32")
+    else:
+        y = rng.normal(size=(SAMPLES,) + tuple(model.outputs[0].shape[1:])).astype("float32")
+    return x, y
+
+
+def write_training_fixtures() -> None:
+    for build in (resume_adam, resume_adamw, resume_sgd, resume_rmsprop, resume_schedule, resume_nadam, resume_ema):
+        keras.backend.clear_session()  # layer names start again at dense, dense_1, ...
+        keras.utils.set_random_seed(0)
+        rng = np.random.default_rng(0)
+        model = build()
+        x, y = _training_data(model, rng)
+        model.fit(x, y, batch_size=BATCH_SIZE, epochs=PRETRAIN_EPOCHS, shuffle=False, verbose=0)
+        base = os.path.join(OUT, build.__name__)
+        model.save(base + ".keras")
+        iterations = int(model.optimizer.iterations.numpy())
+        model.fit(x, y, batch_size=BATCH_SIZE, epochs=RESUME_EPOCHS, shuffle=False, verbose=0)
+        after = {
+            f"after/{layer.name}/{i}": value for layer in model.layers for i, value in enumerate(layer.get_weights())
+        }
+        np.savez(
+            base + ".npz",
+            x=x,
+            y=y,
+            batch_size=np.int64(BATCH_SIZE),
+            epochs=np.int64(RESUME_EPOCHS),
+            iterations=np.int64(iterations),
+            iterations_after=np.int64(int(model.optimizer.iterations.numpy())),
+            **after,
+        )
+        variables = [v.path for v in model.optimizer.variables]
+        print(f"{build.__name__}: {len(variables)} optimizer variables, iterations {iterations}")
+
+
 def main() -> int:
     os.makedirs(OUT, exist_ok=True)
+    if "--training" in sys.argv[1:]:
+        write_training_fixtures()
+        print(f"Keras {keras.__version__} (backend {keras.backend.backend()}) -> {os.path.normpath(OUT)}")
+        return 0
     for build in (
         mlp,
         cnn,
@@ -248,6 +374,7 @@ def main() -> int:
             predictions = predictions[0]
         np.save(base + ".predictions.npy", np.asarray(predictions))
         print(f"{build.__name__}: {model.count_params()} parameters, predictions {np.asarray(predictions).shape}")
+    write_training_fixtures()
     print(f"Keras {keras.__version__} (backend {keras.backend.backend()}) -> {os.path.normpath(OUT)}")
     return 0
 

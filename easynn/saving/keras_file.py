@@ -10,8 +10,11 @@
     3. loads the HDF5 weights (``keras_h5``) by Keras's group names, computed from the
        config's layer order, through each layer's Keras-layout ``set_weights``, and
     4. compiles the model from Keras's compile config when easynn has everything it names
-       (otherwise it warns and returns the model uncompiled, as Keras does). Keras's optimizer
-       variables are not restored: training continues with a fresh optimizer state.
+       (otherwise it warns and returns the model uncompiled, as Keras does), and
+    5. gives the optimizer the state of Keras's optimizer variables (``keras_optimizer``: Adam,
+       AdamW, SGD and RMSprop; their moments, momentum buffers and ``iterations``), so that
+       ``fit`` continues where Keras stopped. Other optimizers, EMA and gradient accumulation
+       load with a fresh optimizer state and a warning that says so.
 
 Nothing in the file is imported, run or unpickled.
 
@@ -27,7 +30,7 @@ import json
 import warnings
 from typing import Any
 
-from easynn.saving import hooks, keras_format, keras_h5, registry, serialization
+from easynn.saving import hooks, keras_format, keras_h5, keras_optimizer, registry, serialization
 
 __all__ = ["KERAS_WEIGHTS_MEMBER", "is_keras_archive", "config_plan", "load_keras_model"]
 
@@ -93,6 +96,7 @@ def load_keras_model(path: str, members: dict, custom_objects: dict | None, comp
                 else keras_h5.model_plan(model)
             )
             keras_h5.assign(plan, root, weights_source, strict=False)
+            optimizer_variables = keras_optimizer.read_variables(root, weights_source) if compile else []
         if compile and config.get("compile_config"):
             try:
                 compile_config = keras_format.translate_compile(config["compile_config"])
@@ -104,6 +108,8 @@ def load_keras_model(path: str, members: dict, custom_objects: dict | None, comp
                     stacklevel=3,
                 )
                 compile_config = None
-            if compile_config is not None:
-                hooks.compile_from(model, compile_config, custom_objects, source)
+            if compile_config is not None and hooks.compile_from(model, compile_config, custom_objects, source):
+                keras_optimizer.restore(
+                    model, optimizer_variables, config["compile_config"].get("optimizer"), plan, source
+                )
     return model

@@ -12,7 +12,8 @@ layer's ``set_weights``, which takes Keras's layouts (a ``Dense`` kernel ``(in, 
 ``Conv2D`` kernel ``(kh, kw, in, out)``). Every layer is checked before any weight changes.
 
 The file is read with h5py (``pip install "easynn[keras-files]"``); only numeric datasets are
-read, and nothing is ever unpickled. The optimizer's variables in a Keras file are not read.
+read, and nothing is ever unpickled. The optimizer's variables in a Keras file are not read
+here (``keras_optimizer`` reads them when ``load_model`` loads a ``.keras`` file).
 """
 
 from __future__ import annotations
