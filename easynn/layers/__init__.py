@@ -105,6 +105,7 @@ from easynn.layers.pooling import (
     MaxPooling3D,
 )
 from easynn.layers.preprocessing import (
+    AugMix,
     AutoContrast,
     CategoryEncoding,
     CenterCrop,
@@ -198,5 +199,5 @@ __all__ = [
     "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "Dot", "dot", "RMSNormalization", "CategoryEncoding", "Discretization", "SpectralNormalization", "Wrapper",
     "GroupQueryAttention", "GroupedQueryAttention", "Pipeline", "STFTSpectrogram", "MelSpectrogram",
-    "Hashing", "HashedCrossing",
+    "Hashing", "HashedCrossing", "AugMix",
 ]

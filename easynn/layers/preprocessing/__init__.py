@@ -8,7 +8,7 @@
   RandomErasing;
 * :mod:`color_jitter`: RandomHue, RandomSaturation, RandomColorJitter;
 * :mod:`geometric`: RandomGaussianBlur, RandomPerspective, RandomElasticTransform;
-* :mod:`rand_augment`: RandAugment;
+* :mod:`rand_augment`: RandAugment; :mod:`aug_mix`: AugMix;
 * :mod:`mixing`: MixUp, CutMix (also on ``{"images", "labels"}`` dicts);
 * :mod:`text_vectorization`: TextVectorization; :mod:`string_lookup`: StringLookup, IntegerLookup;
 * :mod:`encoding`: CategoryEncoding, Discretization (with ``adapt``).
@@ -20,6 +20,7 @@
 Random layers act only with ``training=True`` (inside ``fit``) and are the identity otherwise.
 """
 
+from easynn.layers.preprocessing.aug_mix import AugMix
 from easynn.layers.preprocessing.augmentation import (
     RandomCrop,
     RandomFlip,
@@ -66,5 +67,5 @@ __all__ = [
     "RandAugment", "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur", "RandomPerspective",
     "RandomElasticTransform", "TextVectorization", "StringLookup", "IntegerLookup",
     "CategoryEncoding", "Discretization", "Pipeline", "STFTSpectrogram", "MelSpectrogram",
-    "Hashing", "HashedCrossing",
+    "Hashing", "HashedCrossing", "AugMix",
 ]
