@@ -362,3 +362,28 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted_run(tmp_path, monke
         # The custom layer's own state (a counter and an assets file, no tensor) resumed exactly.
         assert got["count"].tolist() == want["count"].tolist() == [15]  # 5 epochs x 3 batches
         assert got["notes"].tolist() == want["notes"].tolist() == [f"batch {i}" for i in range(1, 16)]
+
+
+def test_save_load_and_continue_a_channels_last_convnet_with_adam_equals_an_uninterrupted_run(tmp_path):
+    # Conv kernels are channels_last; a loaded Adam state must share their layout, or torch's
+    # fused update pairs the wrong moments with the wrong weights.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 6, 6, 2)).astype("float32")
+    y = rng.integers(0, 3, size=32)
+
+    def fresh():
+        torch.manual_seed(0)
+        model = easynn.Sequential([easynn.Input((6, 6, 2)), easynn.layers.Conv2D(4, 3, activation="relu"),
+                                   easynn.layers.Flatten(), easynn.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer=easynn.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+        return model
+
+    straight = fresh()
+    straight.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+    first = fresh()
+    first.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    first.save(tmp_path / "mid.keras")
+    resumed = easynn.models.load_model(tmp_path / "mid.keras")
+    resumed.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    for a, b in zip(resumed.get_weights(), straight.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -79,6 +79,13 @@ def _param_ids(params: list) -> tuple:
     return tuple(id(p) for p in params)
 
 
+
+def _laid_out_like(weight: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    """A copy of ``value`` on ``weight``'s device with ``weight``'s strides (channels_last kept)."""
+    out = torch.empty_like(weight, dtype=value.dtype)
+    out.copy_(value)
+    return out
+
 class Optimizer(_UpdateStep):
     """Base class: Keras's optimizer arguments over a ``torch.optim`` optimizer.
 
@@ -296,13 +303,28 @@ class Optimizer(_UpdateStep):
                 return
             # deepcopy: torch shares the state tensors with the source optimizer otherwise.
             self._torch_opt.load_state_dict(copy.deepcopy(state["torch"]))
+            self._match_state_layouts()
         if self._torch_opt is not None:
             params = self._params()
             for key in ("ema", "accumulators"):
                 if state.get(key) is not None:
-                    setattr(self, f"_{key}", [t.detach().clone().to(p.device) for t, p in zip(state[key], params)])
+                    setattr(self, f"_{key}", [_laid_out_like(p, t.detach()) for t, p in zip(state[key], params)])
         if self._schedule is None and state.get("learning_rate") is not None:
             self.learning_rate = state["learning_rate"]
+
+    def _match_state_layouts(self) -> None:
+        """Give each per-weight state tensor its weight's memory layout.
+
+        A loaded state is contiguous, while a convolution kernel may be channels_last; torch's
+        fused kernels walk the weight and its state as flat memory, so a layout mismatch would
+        update the wrong entries (a resumed run would drift from an uninterrupted one).
+        """
+        for group in self._torch_opt.param_groups:
+            for p in group["params"]:
+                slots = self._torch_opt.state.get(p)
+                for key, value in (slots or {}).items():
+                    if isinstance(value, torch.Tensor) and value.shape == p.shape and value.stride() != p.stride():
+                        slots[key] = _laid_out_like(p, value)
 
     # config -----------------------------------------------------------------
     def _hyper(self) -> dict:
