@@ -86,7 +86,10 @@ class _UpdateStep:
             if g is None:
                 p.grad = None
             elif g is not p.grad:  # the guides pass ``v.value.grad`` itself: nothing to assign
-                p.grad = _as_tensor(g).detach()
+                g = _as_tensor(g).detach()
+                if g.shape == p.shape and g.stride() != p.stride():  # fused kernels need one layout
+                    g = torch.empty_like(p, dtype=g.dtype).copy_(g)
+                p.grad = g
         try:
             with torch.no_grad():
                 self.step()

@@ -247,3 +247,18 @@ def test_gradient_accumulation_with_a_grad_scaler_skips_overflowed_steps():
     step([float("inf"), 0.0])  # overflow on an accumulation step: it adds nothing
     step([2.0, 2.0])
     torch.testing.assert_close(w.detach(), before - torch.tensor([1.0, 1.0]))
+
+
+@pytest.mark.parametrize("make", [lambda: optimizers.Adam(0.1), lambda: optimizers.SGD(0.1, momentum=0.9)])
+def test_apply_to_a_channels_last_kernel_with_contiguous_gradients(make):
+    # torch.autograd.grad may hand back contiguous gradients for a channels_last conv kernel;
+    # the fused update must still pair each gradient entry with its own weight entry.
+    start = torch.randn(4, 3, 3, 3, generator=torch.Generator().manual_seed(0))
+    kernel = torch.nn.Parameter(start.clone().contiguous(memory_format=torch.channels_last))
+    plain = torch.nn.Parameter(start.clone())
+    ours, reference = make(), make()
+    for step in range(3):
+        grad = _grads(step, [(4, 3, 3, 3)])[0]
+        ours.apply([grad], [kernel])
+        reference.apply([grad], [plain])
+    torch.testing.assert_close(kernel.detach(), plain.detach(), rtol=1e-6, atol=1e-6)  # wrong pairing: ~1.0
