@@ -34,6 +34,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from easynn._validation import positive_int as _positive_int
 from easynn.training._batch import Continuation, check_steps, leaves, order_targets, to_tensor, tree_map
+from easynn.training._finite import check_finite as _check_finite
 from easynn.training.generators import IteratorBatches, is_iterator
 from easynn.training.py_dataset import PyDataset, PyDatasetBatches
 
@@ -82,24 +83,6 @@ def _check_lengths(x, y, sample_weight) -> int:
             if m != n:
                 raise ValueError(f"x has {n} samples but {label} has {m}. They must have the same first dimension.")
     return n
-
-
-def _check_finite(value, label: str) -> None:
-    for leaf in _leaves(value):
-        if not leaf.is_floating_point() or leaf.numel() == 0:
-            continue
-        # A sum is finite when every value is (one cheap pass, no full-size bool mask); only a
-        # non-finite sum, which an overflow of large finite values can also cause, needs the
-        # exact count.
-        if bool(torch.isfinite(leaf.sum())):
-            continue
-        bad = int((~torch.isfinite(leaf)).sum())
-        if bad:
-            raise ValueError(
-                f"`{label}` contains {bad} NaN or infinite value(s). Clean or impute the data before training."
-            )
-
-
 
 
 def _all_on(device: torch.device, *values) -> bool:
@@ -350,12 +333,13 @@ def adapt(x, y=None, sample_weight=None, *, batch_size=32, shuffle=True, device=
         return LoaderBatches(x, batch_size=batch_size, shuffle=shuffle, device=device, rank=rank,
                              world_size=world_size, seed=seed, steps=steps, steps_name=steps_name,
                              target_names=target_names)
+    given_x, given_y = x, y
     x, y, sample_weight = _convert(x, "x"), _convert(y, "y"), _convert(sample_weight, "sample_weight")
     y = order_targets(y, target_names, "y")
     sample_weight = order_targets(sample_weight, target_names, "sample_weight")
-    if check_finite:
-        _check_finite(x, "x")
-        _check_finite(y, "y")
+    if check_finite:  # once per array (see training/_finite.py)
+        _check_finite(x, "x", source=given_x if isinstance(given_x, (np.ndarray, torch.Tensor)) else None)
+        _check_finite(y, "y", source=given_y if isinstance(given_y, (np.ndarray, torch.Tensor)) else None)
     return ArrayBatches(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, device=device,
                         rank=rank, world_size=world_size, seed=seed, steps=steps, steps_name=steps_name)
 
