@@ -12,6 +12,7 @@ from easynn.saving.registry import (
 )
 from easynn.saving.serialization import deserialize_keras_object, serialize_keras_object
 from easynn.training.py_dataset import PyDataset, Sequence
+from easynn.utils.audio_dataset import audio_dataset_from_directory
 from easynn.utils.config_dict import Config
 from easynn.utils.data_format import convert_data_format, convert_to_channels_first, convert_to_channels_last
 from easynn.utils.dataset_split import split_dataset
@@ -36,7 +37,7 @@ from easynn.utils.text_dataset import text_dataset_from_directory
 __all__ = ["to_categorical", "normalize", "get_file", "plot_model", "model_to_dot", "Progbar", "set_random_seed", "trace_graph", "pad_sequences",
            "timeseries_dataset_from_array", "PyDataset", "Sequence",
            "load_img", "img_to_array", "array_to_img", "save_img", "image_dataset_from_directory",
-           "text_dataset_from_directory",
+           "text_dataset_from_directory", "audio_dataset_from_directory",
            "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "is_keras_tensor", "get_source_inputs",
            "standardize_dtype", "clear_session", "split_dataset",
            "Config", "convert_data_format", "convert_to_channels_first", "convert_to_channels_last",
