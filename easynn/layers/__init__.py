@@ -115,6 +115,7 @@ from easynn.layers.preprocessing import (
     HashedCrossing,
     Hashing,
     IntegerLookup,
+    MaxNumBoundingBoxes,
     MelSpectrogram,
     MixUp,
     Normalization,
@@ -199,5 +200,5 @@ __all__ = [
     "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "Dot", "dot", "RMSNormalization", "CategoryEncoding", "Discretization", "SpectralNormalization", "Wrapper",
     "GroupQueryAttention", "GroupedQueryAttention", "Pipeline", "STFTSpectrogram", "MelSpectrogram",
-    "Hashing", "HashedCrossing", "AugMix",
+    "Hashing", "HashedCrossing", "AugMix", "MaxNumBoundingBoxes",
 ]

@@ -16,6 +16,7 @@
 * :mod:`stft_spectrogram`: STFTSpectrogram; :mod:`mel_spectrogram`: MelSpectrogram (audio).
 * :mod:`hashing`: Hashing (FarmHash64 / SipHash bins, Keras's bucket numbers).
 * :mod:`hashed_crossing`: HashedCrossing (feature crosses by TensorFlow's ``cross_hashed``).
+* :mod:`bounding_boxes`: MaxNumBoundingBoxes (pads/cuts ``{"bounding_boxes": ...}`` to a fixed count).
 
 Random layers act only with ``training=True`` (inside ``fit``) and are the identity otherwise.
 """
@@ -29,6 +30,7 @@ from easynn.layers.preprocessing.augmentation import (
     RandomTranslation,
     RandomZoom,
 )
+from easynn.layers.preprocessing.bounding_boxes import MaxNumBoundingBoxes
 from easynn.layers.preprocessing.color import (
     AutoContrast,
     RandomBrightness,
@@ -67,5 +69,5 @@ __all__ = [
     "RandAugment", "RandomHue", "RandomSaturation", "RandomColorJitter", "RandomGaussianBlur", "RandomPerspective",
     "RandomElasticTransform", "TextVectorization", "StringLookup", "IntegerLookup",
     "CategoryEncoding", "Discretization", "Pipeline", "STFTSpectrogram", "MelSpectrogram",
-    "Hashing", "HashedCrossing", "AugMix",
+    "Hashing", "HashedCrossing", "AugMix", "MaxNumBoundingBoxes",
 ]
