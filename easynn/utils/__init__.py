@@ -16,6 +16,7 @@ from easynn.utils.audio_dataset import audio_dataset_from_directory
 from easynn.utils.config_dict import Config
 from easynn.utils.data_format import convert_data_format, convert_to_channels_first, convert_to_channels_last
 from easynn.utils.dataset_split import split_dataset
+from easynn.utils.feature_space import FeatureSpace
 from easynn.utils.file_utils import get_file
 from easynn.utils.graph import trace_graph
 from easynn.utils.image_dataset import image_dataset_from_directory
@@ -40,7 +41,7 @@ __all__ = ["to_categorical", "normalize", "get_file", "plot_model", "model_to_do
            "text_dataset_from_directory", "audio_dataset_from_directory",
            "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "is_keras_tensor", "get_source_inputs",
            "standardize_dtype", "clear_session", "split_dataset",
-           "Config", "convert_data_format", "convert_to_channels_first", "convert_to_channels_last",
+           "Config", "FeatureSpace", "convert_data_format", "convert_to_channels_first", "convert_to_channels_last",
            "enable_interactive_logging", "disable_interactive_logging", "is_interactive_logging_enabled",
            # Keras also exposes its serialization API as keras.utils.*
            "register_keras_serializable", "get_custom_objects", "custom_object_scope", "CustomObjectScope",
