@@ -307,3 +307,25 @@ def test_unknown_spatial_axes_stay_unknown_and_any_image_size_runs():
     assert "(None, None, None, 4)" in text and "(None, 2)" in text
     sequence = easynn.Input(shape=(None, 6))
     assert easynn.layers.LSTM(5, return_sequences=True)(sequence).shape == (None, None, 5)
+
+
+def test_a_dict_of_inputs_is_matched_by_key_in_call_fit_and_saving(tmp_path):
+    a, b = easynn.Input((2,), name="age_in"), easynn.Input((3,), name="other_in")
+    joined = easynn.layers.Concatenate()([a, b])
+    model = easynn.Model(inputs={"age": a, "other": b}, outputs=easynn.layers.Dense(1)(joined))
+    assert list(model.input) == ["age", "other"] and model.input["age"] is a
+    x = {"other": np.linspace(0, 1, 12, dtype="float32").reshape(4, 3), "age": np.ones((4, 2), "float32")}
+    kernel, bias = (w.detach().numpy() for w in model.layers[-1].weights)
+    expected = np.concatenate([x["age"], x["other"]], axis=1) @ kernel + bias  # keys, not dict order
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5)
+    by_layer_names = {"age_in": torch.from_numpy(x["age"]), "other_in": torch.from_numpy(x["other"])}
+    np.testing.assert_allclose(model(by_layer_names).detach().numpy(), expected, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"missing \['other'\]"):
+        model({"age": torch.ones(1, 2)})
+    model.compile(optimizer="sgd", loss="mse")
+    losses = model.fit(x, np.zeros((4, 1), "float32"), epochs=3, verbose=0).history["loss"]
+    assert losses[-1] < losses[0]
+    model.save(tmp_path / "dict_inputs.keras")
+    loaded = easynn.models.load_model(tmp_path / "dict_inputs.keras")
+    assert list(loaded.input) == ["age", "other"]
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)

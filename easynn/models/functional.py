@@ -99,6 +99,10 @@ class Functional(Model):
 
     def __init__(self, inputs: Any, outputs: Any, name: str | None = None, trainable: bool = True, **kwargs: Any):
         super().__init__(name=name, trainable=trainable, **kwargs)
+        # A dict of inputs (Keras 3): data given as a dict is matched by these keys.
+        self._input_keys = list(inputs) if isinstance(inputs, dict) else None
+        if self._input_keys is not None:
+            inputs = [inputs[key] for key in self._input_keys]
         self.inputs, self._inputs_listed = _as_tensor_list(inputs, "inputs")
         # A dict of outputs (Keras 3): the model returns a dict, and the keys name the outputs.
         self._output_keys = list(outputs) if isinstance(outputs, dict) else None
@@ -235,6 +239,8 @@ class Functional(Model):
         count = len(self.inputs)
         if isinstance(inputs, dict):
             names = [layer.name for layer in self._input_layers]
+            if self._input_keys is not None and not all(n in inputs for n in names):
+                names = self._input_keys  # the dict keys the model was built with
             missing = [n for n in names if n not in inputs]
             if missing:
                 raise ValueError(f"Model '{self.name}' expects inputs named {names}; missing {missing}.")
@@ -319,6 +325,8 @@ class Functional(Model):
     @property
     def input(self):
         """The symbolic input as given to the constructor (a tensor or a list)."""
+        if self._input_keys is not None:
+            return dict(zip(self._input_keys, self.inputs))
         return list(self.inputs) if self._inputs_listed else self.inputs[0]
 
     @property
@@ -377,7 +385,8 @@ class Functional(Model):
             "name": self.name,
             "trainable": self.trainable,
             "layers": layers,
-            "input_layers": in_refs if self._inputs_listed else in_refs[0],
+            "input_layers": (dict(zip(self._input_keys, in_refs)) if self._input_keys is not None
+                             else in_refs if self._inputs_listed else in_refs[0]),
             "output_layers": (dict(zip(self._output_keys, out_refs)) if self._output_keys is not None
                               else out_refs if self._outputs_listed else out_refs[0]),
         }
