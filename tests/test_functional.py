@@ -329,3 +329,23 @@ def test_a_dict_of_inputs_is_matched_by_key_in_call_fit_and_saving(tmp_path):
     loaded = easynn.models.load_model(tmp_path / "dict_inputs.keras")
     assert list(loaded.input) == ["age", "other"]
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_an_intermediate_tensor_as_input_starts_the_model_there(tmp_path):
+    raw = easynn.Input((4,), name="raw")
+    hidden = Dense(8, activation="relu", name="pre")(raw)
+    out = Dense(2, name="head")(Dense(3, name="mid")(hidden))
+    full = easynn.Model(raw, out)
+    tail = easynn.Model(hidden, out)  # Keras 3: the graph is cut at `hidden`
+    assert [layer.name for layer in tail.layers][1:] == ["mid", "head"] and tail.input_shape == (None, 8)
+    assert isinstance(tail.layers[0], InputLayer)
+    x = torch.randn(5, 4, generator=torch.Generator().manual_seed(0))
+    features = full.get_layer("pre")(x)
+    torch.testing.assert_close(tail(features), full(x))  # same layers, same weights
+    with pytest.raises(ValueError, match="expected shape"):
+        tail(x)  # it takes the 8 features, not the raw 4
+    tail.save(tmp_path / "tail.keras")
+    loaded = easynn.models.load_model(tmp_path / "tail.keras")
+    torch.testing.assert_close(loaded(features), tail(features))
+    both = easynn.Model([raw, hidden], [out, hidden])  # an input may also be an output
+    torch.testing.assert_close(both([x, features])[1], features)

@@ -110,12 +110,20 @@ class Functional(Model):
             outputs = [outputs[key] for key in self._output_keys]
         self.outputs, self._outputs_listed = _as_tensor_list(outputs, "outputs")
         self._input_layers: list[InputLayer] = []
-        for index, tensor in enumerate(self.inputs):
+        # Keras 3: an intermediate tensor given as an input cuts the graph there; a new Input of its
+        # shape and dtype stands for it (the model starts at that tensor, e.g. FeatureSpace's
+        # encoded features). id(intermediate tensor) -> the stand-in.
+        self._cut_inputs: dict[int, SymbolicTensor] = {}
+        for index, tensor in enumerate(list(self.inputs)):
             layer = getattr(tensor, "input_layer", None)
-            if tensor.node is not None or layer is None:
+            if tensor.node is not None:
+                stand_in = InputLayer(shape=tensor.shape[1:], dtype=tensor.dtype).output
+                self._cut_inputs[id(tensor)] = stand_in
+                self.inputs[index], layer = stand_in, stand_in.input_layer
+            elif layer is None:
                 raise ValueError(
-                    f"Model inputs must be tensors returned by easynn.Input(...). inputs[{index}] is "
-                    f"{_producer(tensor)}."
+                    f"Model inputs must be tensors returned by easynn.Input(...) or layer calls. inputs[{index}] "
+                    f"is {_producer(tensor)}."
                 )
             if layer in self._input_layers:
                 raise ValueError(f"The input '{layer.name}' is listed twice in `inputs`.")
@@ -139,12 +147,12 @@ class Functional(Model):
         """Nodes needed for the outputs, each once, every node after the nodes it reads."""
         done: set[int] = set()
         order: list[Node] = []
-        input_ids = {id(t) for t in self.inputs}
+        input_ids = {id(t) for t in self.inputs} | set(self._cut_inputs)
 
         def parents(node: Node) -> list[Node]:
             found = []
             for tensor in _flatten(node.inputs):
-                if not isinstance(tensor, SymbolicTensor):
+                if not isinstance(tensor, SymbolicTensor) or id(tensor) in self._cut_inputs:
                     continue
                 if tensor.node is None:
                     if id(tensor) not in input_ids:
@@ -158,6 +166,8 @@ class Functional(Model):
             return found
 
         for tensor in self.outputs:
+            if id(tensor) in self._cut_inputs:
+                continue
             if tensor.node is None:
                 if id(tensor) not in input_ids:
                     raise ValueError(
@@ -197,6 +207,8 @@ class Functional(Model):
         slots: dict[int, int] = {}
         for tensor in self.inputs:
             slots[id(tensor)] = len(slots)
+        for cut, stand_in in self._cut_inputs.items():  # nodes read the tensor the stand-in replaces
+            slots[cut] = slots[id(stand_in)]
         self._node_index: dict[Node, tuple[Layer, int]] = {}  # node -> (layer, index among its calls); by identity
         calls: dict[int, int] = {}
         self._plan = []
@@ -217,6 +229,7 @@ class Functional(Model):
 
     def _ref(self, tensor: SymbolicTensor) -> list:
         """``[layer_name, node_index, tensor_index]``: where ``tensor`` comes from (Keras's notation)."""
+        tensor = self._cut_inputs.get(id(tensor), tensor)
         if tensor.node is None:
             return [tensor.input_layer.name, 0, 0]
         layer, index = self._node_index[tensor.node]
