@@ -33,7 +33,7 @@ import inspect
 import torch
 from torch.optim import optimizer as _torch_optimizer_module
 
-__all__ = ["fused_or_default", "step", "drop_grads"]
+__all__ = ["fused_or_default", "step", "drop_grads", "laid_out_like"]
 
 
 def _takes_fused(cls: type) -> bool:
@@ -100,3 +100,20 @@ def drop_grads(opt: torch.optim.Optimizer) -> None:
     for group in opt.param_groups:
         for p in group["params"]:
             p.grad = None
+
+
+def laid_out_like(weight: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    """``value`` copied into a tensor with ``weight``'s device and strides (``value``'s dtype).
+
+    A fused kernel walks a weight, its gradient and its state slots as flat memory, element by
+    element: a conv kernel stored channels_last with a contiguous gradient or slot would be paired
+    with the wrong entries. Gradients and slots torch makes itself already share the weight's
+    layout; this is for the ones that come from elsewhere (a loaded state, ``optimizer.apply``).
+
+    Example:
+        >>> w = torch.zeros(2, 3, 2, 2).contiguous(memory_format=torch.channels_last)
+        >>> laid_out_like(w, torch.ones(2, 3, 2, 2)).stride() == w.stride()
+        True
+    """
+    return torch.empty_like(weight, dtype=value.dtype).copy_(value)
+

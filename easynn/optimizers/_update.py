@@ -88,7 +88,7 @@ class _UpdateStep:
             elif g is not p.grad:  # the guides pass ``v.value.grad`` itself: nothing to assign
                 g = _as_tensor(g).detach()
                 if g.shape == p.shape and g.stride() != p.stride():  # fused kernels need one layout
-                    g = torch.empty_like(p, dtype=g.dtype).copy_(g)
+                    g = _kernels.laid_out_like(p, g)
                 p.grad = g
         try:
             with torch.no_grad():

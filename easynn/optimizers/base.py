@@ -39,7 +39,7 @@ from typing import Callable, Iterable
 import torch
 
 from easynn._dynamo_lazy import defer_dynamo_import
-from easynn.optimizers._kernels import fused_or_default
+from easynn.optimizers._kernels import fused_or_default, laid_out_like
 from easynn.optimizers._update import _as_tensor, _UpdateStep
 from easynn.optimizers.schedules import _SCHEDULES, LearningRateSchedule
 
@@ -80,11 +80,6 @@ def _param_ids(params: list) -> tuple:
 
 
 
-def _laid_out_like(weight: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
-    """A copy of ``value`` on ``weight``'s device with ``weight``'s strides (channels_last kept)."""
-    out = torch.empty_like(weight, dtype=value.dtype)
-    out.copy_(value)
-    return out
 
 class Optimizer(_UpdateStep):
     """Base class: Keras's optimizer arguments over a ``torch.optim`` optimizer.
@@ -308,7 +303,7 @@ class Optimizer(_UpdateStep):
             params = self._params()
             for key in ("ema", "accumulators"):
                 if state.get(key) is not None:
-                    setattr(self, f"_{key}", [_laid_out_like(p, t.detach()) for t, p in zip(state[key], params)])
+                    setattr(self, f"_{key}", [laid_out_like(p, t.detach()) for t, p in zip(state[key], params)])
         if self._schedule is None and state.get("learning_rate") is not None:
             self.learning_rate = state["learning_rate"]
 
@@ -324,7 +319,7 @@ class Optimizer(_UpdateStep):
                 slots = self._torch_opt.state.get(p)
                 for key, value in (slots or {}).items():
                     if isinstance(value, torch.Tensor) and value.shape == p.shape and value.stride() != p.stride():
-                        slots[key] = _laid_out_like(p, value)
+                        slots[key] = laid_out_like(p, value)
 
     # config -----------------------------------------------------------------
     def _hyper(self) -> dict:

@@ -49,6 +49,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from easynn.optimizers._kernels import laid_out_like
+
 __all__ = ["MAPPED_OPTIMIZERS", "slot_blocks", "read_variables", "restore"]
 
 MAPPED_OPTIMIZERS = ("Adam", "AdamW", "SGD", "RMSprop")
@@ -128,9 +130,7 @@ def _torch_layout(layer: Any, weight: torch.Tensor, array: np.ndarray) -> torch.
     """
     owner = layer._owner_of(weight)
     value = torch.as_tensor(np.ascontiguousarray(array)).to(dtype=weight.dtype, device=weight.device)
-    return torch.empty_like(weight.detach(), memory_format=torch.preserve_format).copy_(
-        owner.torch_layout(weight, value)
-    )
+    return laid_out_like(weight.detach(), owner.torch_layout(weight, value))
 
 
 def _keras_shape(layer: Any, weight: torch.Tensor) -> tuple[int, ...]:
